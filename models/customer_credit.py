@@ -1,0 +1,144 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+# Fields that only the credit service may set, once the lot exists.
+PROTECTED_FIELDS = {"partner_id", "company_id", "currency_id", "credit_type", "product_id", "amount", "end_state"}
+
+
+class CustomerCredit(models.Model):
+    _name = "customer.credit"
+    _description = "Customer Credit Lot"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    credit_type = fields.Selection(
+        [("generic", "Generic"), ("product", "Product-specific")],
+        string="Type",
+        required=True,
+        readonly=True,
+        default="generic",
+    )
+    product_id = fields.Many2one("product.product", readonly=True, check_company=True, ondelete="restrict")
+    amount = fields.Monetary(string="Initial Amount", readonly=True)
+    balance = fields.Monetary(
+        string="Remaining Balance", compute="_compute_balance", store=True, tracking=True
+    )
+    end_state = fields.Selection([("expired", "Expired"), ("cancelled", "Cancelled")], readonly=True, copy=False)
+    state = fields.Selection(
+        [("active", "Active"), ("used", "Used"), ("expired", "Expired"), ("cancelled", "Cancelled")],
+        compute="_compute_state",
+        store=True,
+        index=True,
+        tracking=True,
+    )
+    expiry_date = fields.Date(tracking=True)
+    origin = fields.Selection(
+        [
+            ("manual", "Manual"),
+            ("granted", "Granted"),
+            ("pos", "POS Top-up"),
+            ("website", "Website Top-up"),
+            ("refund", "Refund"),
+            ("transfer", "Transfer"),
+            ("adjust", "Adjustment"),
+        ],
+        required=True,
+        readonly=True,
+        default="manual",
+    )
+    notes = fields.Text()
+    user_id = fields.Many2one("res.users", string="Created By", readonly=True, default=lambda self: self.env.user)
+    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
+    line_ids = fields.One2many("customer.credit.line", "lot_id", string="Movements", readonly=True)
+
+    _sql_constraints = [
+        ("name_uniq", "unique(name)", "The reference of a credit lot must be unique."),
+        (
+            "product_required",
+            "CHECK(credit_type != 'product' OR product_id IS NOT NULL)",
+            "A product-specific credit lot needs a product.",
+        ),
+    ]
+
+    @api.depends("line_ids.amount")
+    def _compute_balance(self):
+        groups = self.env["customer.credit.line"]._read_group(
+            [("lot_id", "in", self.ids)], ["lot_id"], ["amount:sum"]
+        )
+        totals = {lot.id: total for lot, total in groups}
+        for lot in self:
+            lot.balance = totals.get(lot.id, 0.0)
+
+    @api.depends("balance", "end_state")
+    def _compute_state(self):
+        for lot in self:
+            if lot.end_state:
+                lot.state = lot.end_state
+            elif lot.currency_id.compare_amounts(lot.balance, 0.0) > 0:
+                lot.state = "active"
+            else:
+                lot.state = "used"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get("customer_credit_service"):
+            raise UserError(_("Credit lots are created by top-ups, refunds and transfers, not by hand."))
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("customer.credit") or "/"
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if PROTECTED_FIELDS.intersection(vals) and not self.env.context.get("customer_credit_service"):
+            raise UserError(_("The amounts, owner and state of a credit lot only change through credit movements."))
+        return super().write(vals)
+
+    def unlink(self):
+        raise UserError(_("Credit lots are never deleted: cancel them instead."))
+
+    def action_open_lot_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "customer.credit.lot.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lot_id": self.id, "default_mode": self.env.context.get("lot_wizard_mode", "cancel")},
+        }
+
+    def action_view_move(self):
+        self.ensure_one()
+        moves = self.line_ids.move_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Journal Entries"),
+            "res_model": "account.move",
+            "view_mode": "list,form",
+            "domain": [("id", "in", moves.ids)],
+        }
+
+    @api.model
+    def _cron_expire(self, batch_size=200):
+        """Expire the lots past their expiry date, a batch at a time (safe to run again)."""
+        domain = [("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))]
+        lots = self.sudo().search(domain, limit=batch_size, order="expiry_date, id")
+        service = self.env["customer.credit.service"].sudo()
+        for lot in lots:
+            service.expire(lot, reason=_("Expiry date reached"))
+        remaining = self.sudo().search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
+        return lots
+
+    def _can_take_refund(self):
+        """Whether value may go back into this lot (not ended, not past its expiry date)."""
+        self.ensure_one()
+        return not self.end_state and (not self.expiry_date or self.expiry_date >= fields.Date.context_today(self))

@@ -1,0 +1,111 @@
+from odoo import _, fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    credit_account_id = fields.Many2one(
+        "account.account",
+        string="Customer Credit Account",
+        help="Liability account holding the prepaid credit owed to customers.",
+    )
+    credit_journal_id = fields.Many2one(
+        "account.journal",
+        string="Customer Credit Journal",
+        help="Journal of the entries posted for every credit movement.",
+    )
+    credit_clearing_account_id = fields.Many2one(
+        "account.account",
+        string="POS Credit Clearing Account",
+        help="Receivable account that clears credit spent at the Point of Sale.",
+    )
+    credit_breakage_account_id = fields.Many2one(
+        "account.account",
+        string="Credit Breakage Account",
+        help="Income account credited when a credit lot expires.",
+    )
+    credit_granted_account_id = fields.Many2one(
+        "account.account",
+        string="Granted Credit Account",
+        help="Expense account debited for credit granted for free and for manual adjustments.",
+    )
+    credit_send_mail = fields.Boolean(
+        string="Mail Customers on Credit Movements",
+        default=True,
+    )
+    credit_overdraft_limit = fields.Monetary(
+        string="Default Overdraft Limit",
+        currency_field="currency_id",
+        help="Overdraft limit of customers allowed to overdraw who have no limit of their own.",
+    )
+    credit_validity_months = fields.Integer(
+        string="Default Credit Validity (months)",
+        help="Default validity of new credit lots; 0 means no expiry.",
+    )
+
+    def _customer_credit_setup_accounting(self):
+        """Create the accounts and the journal of customer credit where they are missing.
+
+        Codes are taken next to an existing account of the same kind, so they follow the
+        company's chart of accounts.
+        """
+        Account = self.env["account.account"].sudo()
+        for company in self.sudo():
+            company = company.with_company(company)
+            specs = [
+                ("credit_account_id", _("Customer Credit"), "liability_current", True, "2"),
+                ("credit_clearing_account_id", _("POS Credit Clearing"), "asset_receivable", True, "1"),
+                ("credit_breakage_account_id", _("Credit Breakage"), "income_other", False, "7"),
+                ("credit_granted_account_id", _("Granted Customer Credit"), "expense", False, "6"),
+            ]
+            vals = {}
+            for fname, name, account_type, reconcile, fallback in specs:
+                if company[fname]:
+                    continue
+                sibling = Account.with_company(company).search(
+                    [
+                        *Account._check_company_domain(company),
+                        ("account_type", "=", account_type),
+                    ],
+                    order="code desc",
+                    limit=1,
+                )
+                start = sibling.code or f"{fallback}9000"
+                vals[fname] = Account.with_company(company).create(
+                    {
+                        "name": name,
+                        "code": Account.with_company(company)._search_new_account_code(start),
+                        "account_type": account_type,
+                        "reconcile": reconcile,
+                        "company_ids": [(6, 0, company.ids)],
+                    }
+                ).id
+            if vals:
+                company.write(vals)
+            if not company.credit_journal_id:
+                journal = self.env["account.journal"].sudo().create(
+                    {
+                        "name": _("Customer Credit"),
+                        "code": self._customer_credit_journal_code(company),
+                        "type": "general",
+                        "is_credit_journal": True,
+                        "default_account_id": company.credit_account_id.id,
+                        "company_id": company.id,
+                        "show_on_dashboard": False,
+                    }
+                )
+                company.credit_journal_id = journal
+
+    def _customer_credit_journal_code(self, company):
+        used = set(
+            self.env["account.journal"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("company_id", "=", company.id)])
+            .mapped("code")
+        )
+        code, index = "CCR", 1
+        while code in used:
+            index += 1
+            code = f"CCR{index}"
+        return code

@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    credit_account_id = fields.Many2one(related="company_id.credit_account_id", readonly=False)
+    credit_journal_id = fields.Many2one(related="company_id.credit_journal_id", readonly=False)
+    credit_clearing_account_id = fields.Many2one(related="company_id.credit_clearing_account_id", readonly=False)
+    credit_breakage_account_id = fields.Many2one(related="company_id.credit_breakage_account_id", readonly=False)
+    credit_granted_account_id = fields.Many2one(related="company_id.credit_granted_account_id", readonly=False)
+    credit_send_mail = fields.Boolean(related="company_id.credit_send_mail", readonly=False)
+    credit_overdraft_limit = fields.Monetary(related="company_id.credit_overdraft_limit", readonly=False)
+    credit_validity_months = fields.Integer(related="company_id.credit_validity_months", readonly=False)

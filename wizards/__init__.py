@@ -1,0 +1,2 @@
+from . import customer_credit_operation_wizard
+from . import customer_credit_lot_wizard

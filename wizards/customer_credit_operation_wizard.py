@@ -1,0 +1,77 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class CustomerCreditOperationWizard(models.TransientModel):
+    _name = "customer.credit.operation.wizard"
+    _description = "Customer Credit Movement"
+
+    operation = fields.Selection(
+        [("topup", "Top-up"), ("withdraw", "Withdraw"), ("adjust", "Adjust"), ("transfer", "Transfer")],
+        required=True,
+        default="topup",
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    balance = fields.Monetary(related="partner_id.credit_balance", string="Current Balance")
+    amount = fields.Monetary(required=True)
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Payment Journal",
+        domain="[('type', 'in', ('cash', 'bank')), ('company_id', '=', company_id)]",
+    )
+    granted = fields.Boolean(string="Granted for Free", help="No payment: the credit is a gift, booked as an expense.")
+    credit_type = fields.Selection(
+        [("generic", "Generic"), ("product", "Product-specific")], default="generic", required=True
+    )
+    product_id = fields.Many2one("product.product")
+    expiry_date = fields.Date()
+    notes = fields.Text()
+    direction = fields.Selection([("increase", "Increase"), ("decrease", "Decrease")], default="increase")
+    reason = fields.Char()
+    to_partner_id = fields.Many2one("res.partner", string="To Customer")
+
+    @api.onchange("operation", "company_id")
+    def _onchange_operation(self):
+        if self.operation in ("topup", "withdraw") and not self.journal_id:
+            self.journal_id = self.env["account.journal"].search(
+                [("type", "=", "cash"), ("company_id", "=", self.company_id.id)], limit=1
+            )
+
+    def action_confirm(self):
+        self.ensure_one()
+        service = self.env["customer.credit.service"].with_company(self.company_id)
+        common = {"company": self.company_id}
+        if self.operation == "topup":
+            lines = service.topup(
+                self.partner_id,
+                self.amount,
+                None if self.granted else self.journal_id,
+                granted=self.granted,
+                credit_type=self.credit_type,
+                product=self.product_id if self.credit_type == "product" else None,
+                expiry_date=self.expiry_date,
+                notes=self.notes,
+                **common,
+            )
+        elif self.operation == "withdraw":
+            lines = service.withdraw(self.partner_id, self.amount, self.journal_id, **common)
+        elif self.operation == "adjust":
+            sign = 1 if self.direction == "increase" else -1
+            lines = service.adjust(self.partner_id, sign * self.amount, self.reason, **common)
+        elif self.operation == "transfer":
+            if not self.to_partner_id:
+                raise UserError(_("Select the customer who receives the credit."))
+            lines = service.transfer(self.partner_id, self.to_partner_id, self.amount, **common)
+        else:
+            raise UserError(_("Unknown credit operation."))
+        if self.operation == "topup" and len(lines.lot_id) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "customer.credit",
+                "res_id": lines.lot_id.id,
+                "view_mode": "form",
+                "target": "current",
+            }
+        return {"type": "ir.actions.act_window_close"}
