@@ -23,6 +23,7 @@ DEMO_DB ?= customer_credit_demo
 TEST_DB ?= customer_credit_test
 HTTP_PORT ?= 8069
 PYTEST_ARGS ?=
+TESTS ?= tests
 APT_PACKAGES := libpq-dev libldap2-dev libsasl2-dev postgresql chromium
 export PGHOST := $(DB_HOST)
 export PGPORT := $(DB_PORT)
@@ -120,9 +121,10 @@ template: base
 test: template
 	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists $(TEST_DB)
 	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) $(TEST_DB)
-	cd $(BUILD)/addons/customer_credit && $(VENV)/bin/pytest -p no:cacheprovider \
+	@# pytest is given the linked path, so test modules import as odoo.addons.customer_credit.tests
+	cd $(BUILD)/addons && $(VENV)/bin/pytest -p no:cacheprovider \
 	  --odoo-config=$(CONF) --odoo-database=$(TEST_DB) --odoo-http --odoo-log-level=warn \
-	  $(PYTEST_ARGS) tests
+	  $(PYTEST_ARGS) $(addprefix $(BUILD)/addons/customer_credit/,$(TESTS))
 
 demo: template
 	@pkill -f "odoo-bin .*-d $(DEMO_DB)" || true

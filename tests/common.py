@@ -1,0 +1,99 @@
+from odoo.tests import TransactionCase, new_test_user
+
+
+class CustomerCreditCommon(TransactionCase):
+    """Shared set-up: a company with its credit accounts, journals, customers and users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.company
+        cls.company._customer_credit_setup_accounting()
+        cls.currency = cls.company.currency_id
+        cls.service = cls.env["customer.credit.service"]
+        cls.credit_account = cls.company.credit_account_id
+        cls.credit_journal = cls.company.credit_journal_id
+        cls.clearing_account = cls.company.credit_clearing_account_id
+        cls.breakage_account = cls.company.credit_breakage_account_id
+        cls.granted_account = cls.company.credit_granted_account_id
+        cls.cash_journal = cls.env["account.journal"].search(
+            [("type", "=", "cash"), ("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.bank_journal = cls.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1
+        )
+        Partner = cls.env["res.partner"]
+        cls.partner_a = Partner.create({"name": "Credit Customer A", "email": "a@example.com"})
+        cls.partner_b = Partner.create({"name": "Credit Customer B", "email": "b@example.com"})
+        cls.partner_c = Partner.create({"name": "Credit Customer C"})
+        cls.product = cls.env["product.product"].create({"name": "Credit Test Product", "list_price": 10.0})
+        cls.other_product = cls.env["product.product"].create({"name": "Other Test Product", "list_price": 5.0})
+        cls.user_credit = new_test_user(
+            cls.env, login="cc_user", groups="base.group_user,customer_credit.group_customer_credit_user"
+        )
+        cls.user_manager = new_test_user(
+            cls.env, login="cc_manager", groups="base.group_user,customer_credit.group_customer_credit_manager"
+        )
+        cls.user_plain = new_test_user(cls.env, login="cc_plain", groups="base.group_user")
+
+    # ---- helpers -------------------------------------------------------
+
+    def balance(self, partner, company=None):
+        """The partner's credit balance as the ledger says it."""
+        company = company or self.company
+        lines = self.env["customer.credit.line"].sudo().search(
+            [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", company.id)]
+        )
+        return self.currency.round(sum(lines.mapped("amount")))
+
+    def gl_balance(self, partner, company=None, account=None):
+        """Balance (debit - credit) of posted move lines of ``account`` (default: Customer Credit)."""
+        company = company or self.company
+        account = account or company.credit_account_id
+        lines = self.env["account.move.line"].sudo().search(
+            [
+                ("account_id", "=", account.id),
+                ("partner_id", "=", partner.commercial_partner_id.id),
+                ("company_id", "=", company.id),
+                ("parent_state", "=", "posted"),
+            ]
+        )
+        return self.currency.round(sum(lines.mapped("balance")))
+
+    def assert_invariant(self, companies=None):
+        """Per company and partner: the Customer Credit account balance == -(credit balance)."""
+        companies = companies or self.company
+        for company in companies:
+            ledger = {}
+            for line in self.env["customer.credit.line"].sudo().search([("company_id", "=", company.id)]):
+                ledger[line.partner_id] = ledger.get(line.partner_id, 0.0) + line.amount
+            gl = {}
+            for aml in self.env["account.move.line"].sudo().search(
+                [
+                    ("account_id", "=", company.credit_account_id.id),
+                    ("company_id", "=", company.id),
+                    ("parent_state", "=", "posted"),
+                ]
+            ):
+                gl[aml.partner_id] = gl.get(aml.partner_id, 0.0) + aml.balance
+            self.assertFalse(gl.get(self.env["res.partner"], 0.0), "Customer Credit lines must have a partner")
+            for partner in set(ledger) | set(gl):
+                self.assertEqual(
+                    company.currency_id.compare_amounts(gl.get(partner, 0.0), -ledger.get(partner, 0.0)),
+                    0,
+                    f"GL {gl.get(partner, 0.0)} != -ledger {ledger.get(partner, 0.0)} for {partner.name}",
+                )
+            # lots agree with their ledger lines
+            for lot in self.env["customer.credit"].sudo().search([("company_id", "=", company.id)]):
+                self.assertEqual(company.currency_id.compare_amounts(lot.balance, sum(lot.line_ids.mapped("amount"))), 0)
+
+    def assert_move_lines(self, move, expected):
+        """``expected``: list of (account, partner, debit, credit); compared as a multiset."""
+        self.assertEqual(move.state, "posted")
+        got = sorted(
+            (aml.account_id.id, aml.partner_id.id, self.currency.round(aml.debit), self.currency.round(aml.credit))
+            for aml in move.line_ids
+        )
+        want = sorted((acc.id, partner.id, self.currency.round(d), self.currency.round(c)) for acc, partner, d, c in expected)
+        self.assertEqual(got, want)
