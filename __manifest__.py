@@ -25,6 +25,9 @@
         "views/menus.xml",
     ],
     "demo": ["demo/customer_credit_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["customer_credit/static/tests/tours/**/*"],
+    },
     "post_init_hook": "_post_init_hook",
     "installable": True,
     "application": False,
