@@ -101,8 +101,8 @@ config: odoo
 
 # --- Databases: a cached template of the dependencies, then one per addon hash
 ADDON_KEY = $(shell find . -path ./.git -prune -o -path ./.build -prune -o -path ./tests -prune \
-	-o -path ./bench -prune -o -path ./readme -prune -o -path ./.ci -prune -o -name '__pycache__' -prune \
-	-o -type f ! -name '*.pyc' -print | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -c1-12)
+	-o -path ./bench -prune -o -path ./readme -prune -o -path ./.ci -prune -o -path ./static/tests -prune -o -name '__pycache__' -prune \
+	-o -type f ! -name '*.pyc' ! -name '*.rst' ! -name 'Makefile' ! -name 'requirements-dev.txt' ! -name '.gitignore' -print | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -c1-12)
 TPL_DB = cc_tpl_$(ADDON_KEY)
 
 base: venv postgres config
@@ -127,7 +127,7 @@ test: template
 	  $(PYTEST_ARGS) $(addprefix $(BUILD)/addons/customer_credit/,$(TESTS))
 
 demo: template
-	@pkill -f "odoo-bin .*-d $(DEMO_DB)" || true
+	@pkill -f "[o]doo-bin .*-d $(DEMO_DB)" || true
 	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists $(DEMO_DB)
 	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) $(DEMO_DB)
 	@echo "Serving customer_credit demo on http://127.0.0.1:$(HTTP_PORT) (login admin / password admin)"

@@ -29,9 +29,7 @@ class CustomerCredit(models.Model):
     )
     product_id = fields.Many2one("product.product", readonly=True, check_company=True, ondelete="restrict")
     amount = fields.Monetary(string="Initial Amount", readonly=True)
-    balance = fields.Monetary(
-        string="Remaining Balance", compute="_compute_balance", store=True, tracking=True
-    )
+    balance = fields.Monetary(string="Remaining Balance", compute="_compute_balance", store=True, tracking=True)
     end_state = fields.Selection([("expired", "Expired"), ("cancelled", "Cancelled")], readonly=True, copy=False)
     state = fields.Selection(
         [("active", "Active"), ("used", "Used"), ("expired", "Expired"), ("cancelled", "Cancelled")],
@@ -71,9 +69,7 @@ class CustomerCredit(models.Model):
 
     @api.depends("line_ids.amount")
     def _compute_balance(self):
-        groups = self.env["customer.credit.line"]._read_group(
-            [("lot_id", "in", self.ids)], ["lot_id"], ["amount:sum"]
-        )
+        groups = self.env["customer.credit.line"]._read_group([("lot_id", "in", self.ids)], ["lot_id"], ["amount:sum"])
         totals = {lot.id: total for lot, total in groups}
         for lot in self:
             lot.balance = totals.get(lot.id, 0.0)

@@ -10,7 +10,7 @@ from datetime import date
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_amount
 
 MANAGER_KINDS = {"withdraw", "adjust", "cancel", "expire"}
 CANCELLABLE_ORIGINS = {"manual", "granted", "pos", "website", "adjust"}
@@ -125,9 +125,9 @@ class CustomerCreditService(models.AbstractModel):
                         due=invoice.amount_residual,
                     )
                 )
-            counterpart_account = invoice.line_ids.filtered(
-                lambda line: line.account_type == "asset_receivable"
-            )[:1].account_id
+            counterpart_account = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[
+                :1
+            ].account_id
             links["invoice_id"] = invoice.id
         counterpart_account = counterpart_account or partner.with_company(company).property_account_receivable_id
         self._lock([partner], company)
@@ -191,10 +191,10 @@ class CustomerCreditService(models.AbstractModel):
             for entry in generic:
                 entry["refunded_line"] = line
             entries += generic
-        counterpart = spend_lines.move_id.line_ids.filtered(
-            lambda aml: aml.account_id != company.credit_account_id
-        )[:1].account_id
-        label = description or _("Refund of credit payment %s", spend_lines[0].operation_ref)
+        counterpart = spend_lines.move_id.line_ids.filtered(lambda aml: aml.account_id != company.credit_account_id)[
+            :1
+        ].account_id
+        label = description or _("Refund: %s", spend_lines[0].name)
         return self._commit(
             "refund",
             company,
@@ -261,10 +261,14 @@ class CustomerCreditService(models.AbstractModel):
         out_entries = self._allocate_debit(partner, company, amount, allow_overdraft=False)
         for entry in out_entries:
             entry["kind"] = "transfer_out"
-        in_entries = self._allocate_credit(to_partner, company, amount, {"credit_type": "generic", "origin": "transfer"})
+        in_entries = self._allocate_credit(
+            to_partner, company, amount, {"credit_type": "generic", "origin": "transfer"}
+        )
         for entry in in_entries:
             entry["kind"] = "transfer_in"
-        label = description or _("Credit transfer from %(from)s to %(to)s", **{"from": partner.name, "to": to_partner.name})
+        label = description or _(
+            "Credit transfer from %(from)s to %(to)s", **{"from": partner.name, "to": to_partner.name}
+        )
         return self._commit("transfer_out", company, currency, out_entries + in_entries, [], label, links=links)
 
     @api.model
@@ -321,9 +325,7 @@ class CustomerCreditService(models.AbstractModel):
             )
         entries = [{"partner": partner, "lot": line.lot_id, "amount": -line.amount} for line in origin_lines]
         label = _("Cancellation of credit %s", lot.name)
-        reversal = lot.move_id._reverse_moves(
-            [{"ref": label, "date": fields.Date.context_today(self)}], cancel=True
-        )
+        reversal = lot.move_id._reverse_moves([{"ref": label, "date": fields.Date.context_today(self)}], cancel=True)
         lines = self._commit("cancel", company, currency, entries, None, label, move=reversal, reason=reason)
         lot.with_context(customer_credit_service=True).write({"end_state": "cancelled"})
         return lines
@@ -375,15 +377,21 @@ class CustomerCreditService(models.AbstractModel):
         company = (company or self.env.company).sudo()
         if partner.company_id and partner.company_id not in (company | company.parent_ids):
             raise UserError(
-                _("The customer %(partner)s belongs to another company than %(company)s.",
-                  partner=partner.display_name, company=company.name)
+                _(
+                    "The customer %(partner)s belongs to another company than %(company)s.",
+                    partner=partner.display_name,
+                    company=company.name,
+                )
             )
         if not self.env.su and company not in self.env.user.company_ids:
             raise UserError(_("You cannot record credit in the company %s.", company.name))
         if currency and currency != company.currency_id:
             raise UserError(
-                _("Customer credit is kept in %(expected)s, not in %(given)s.",
-                  expected=company.currency_id.name, given=currency.name)
+                _(
+                    "Customer credit is kept in %(expected)s, not in %(given)s.",
+                    expected=company.currency_id.name,
+                    given=currency.name,
+                )
             )
         if not company.credit_account_id or not company.credit_journal_id:
             company._customer_credit_setup_accounting()
@@ -413,8 +421,11 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(_("The journal %s belongs to another company.", journal.display_name))
         if journal.currency_id and journal.currency_id != currency:
             raise UserError(
-                _("The journal %(journal)s is in %(currency)s.", journal=journal.display_name,
-                  currency=journal.currency_id.name)
+                _(
+                    "The journal %(journal)s is in %(currency)s.",
+                    journal=journal.display_name,
+                    currency=journal.currency_id.name,
+                )
             )
         if not journal.default_account_id:
             raise UserError(_("The journal %s has no default account.", journal.display_name))
@@ -504,11 +515,10 @@ class CustomerCreditService(models.AbstractModel):
                 available = currency.round(amount - rest + max(overdraft + limit, 0.0))
                 raise UserError(
                     _(
-                        "%(partner)s has only %(available)s %(currency)s of credit available for %(amount)s %(currency)s.",
+                        "%(partner)s has only %(available)s of credit available for %(amount)s.",
                         partner=partner.display_name,
-                        available=available,
-                        amount=amount,
-                        currency=currency.name,
+                        available=format_amount(self.env, available, currency),
+                        amount=format_amount(self.env, amount, currency),
                     )
                 )
             entries.append({"partner": partner, "lot": None, "amount": -rest})

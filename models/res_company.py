@@ -71,28 +71,36 @@ class ResCompany(models.Model):
                     limit=1,
                 )
                 start = sibling.code or f"{fallback}9000"
-                vals[fname] = Account.with_company(company).create(
-                    {
-                        "name": name,
-                        "code": Account.with_company(company)._search_new_account_code(start),
-                        "account_type": account_type,
-                        "reconcile": reconcile,
-                        "company_ids": [(6, 0, company.ids)],
-                    }
-                ).id
+                vals[fname] = (
+                    Account.with_company(company)
+                    .create(
+                        {
+                            "name": name,
+                            "code": Account.with_company(company)._search_new_account_code(start),
+                            "account_type": account_type,
+                            "reconcile": reconcile,
+                            "company_ids": [(6, 0, company.ids)],
+                        }
+                    )
+                    .id
+                )
             if vals:
                 company.write(vals)
             if not company.credit_journal_id:
-                journal = self.env["account.journal"].sudo().create(
-                    {
-                        "name": _("Customer Credit"),
-                        "code": self._customer_credit_journal_code(company),
-                        "type": "general",
-                        "is_credit_journal": True,
-                        "default_account_id": company.credit_account_id.id,
-                        "company_id": company.id,
-                        "show_on_dashboard": False,
-                    }
+                journal = (
+                    self.env["account.journal"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": _("Customer Credit"),
+                            "code": self._customer_credit_journal_code(company),
+                            "type": "general",
+                            "is_credit_journal": True,
+                            "default_account_id": company.credit_account_id.id,
+                            "company_id": company.id,
+                            "show_on_dashboard": False,
+                        }
+                    )
                 )
                 company.credit_journal_id = journal
 

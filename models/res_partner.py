@@ -53,7 +53,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + ["credit_allow_overdraft", "credit_overdraft_limit"]
+        return [*super()._commercial_fields(), "credit_allow_overdraft", "credit_overdraft_limit"]
 
     def action_view_credit_lines(self):
         self.ensure_one()

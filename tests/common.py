@@ -42,8 +42,10 @@ class CustomerCreditCommon(TransactionCase):
     def balance(self, partner, company=None):
         """The partner's credit balance as the ledger says it."""
         company = company or self.company
-        lines = self.env["customer.credit.line"].sudo().search(
-            [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", company.id)]
+        lines = (
+            self.env["customer.credit.line"]
+            .sudo()
+            .search([("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", company.id)])
         )
         return self.currency.round(sum(lines.mapped("amount")))
 
@@ -51,13 +53,17 @@ class CustomerCreditCommon(TransactionCase):
         """Balance (debit - credit) of posted move lines of ``account`` (default: Customer Credit)."""
         company = company or self.company
         account = account or company.credit_account_id
-        lines = self.env["account.move.line"].sudo().search(
-            [
-                ("account_id", "=", account.id),
-                ("partner_id", "=", partner.commercial_partner_id.id),
-                ("company_id", "=", company.id),
-                ("parent_state", "=", "posted"),
-            ]
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("account_id", "=", account.id),
+                    ("partner_id", "=", partner.commercial_partner_id.id),
+                    ("company_id", "=", company.id),
+                    ("parent_state", "=", "posted"),
+                ]
+            )
         )
         return self.currency.round(sum(lines.mapped("balance")))
 
@@ -69,12 +75,16 @@ class CustomerCreditCommon(TransactionCase):
             for line in self.env["customer.credit.line"].sudo().search([("company_id", "=", company.id)]):
                 ledger[line.partner_id] = ledger.get(line.partner_id, 0.0) + line.amount
             gl = {}
-            for aml in self.env["account.move.line"].sudo().search(
-                [
-                    ("account_id", "=", company.credit_account_id.id),
-                    ("company_id", "=", company.id),
-                    ("parent_state", "=", "posted"),
-                ]
+            for aml in (
+                self.env["account.move.line"]
+                .sudo()
+                .search(
+                    [
+                        ("account_id", "=", company.credit_account_id.id),
+                        ("company_id", "=", company.id),
+                        ("parent_state", "=", "posted"),
+                    ]
+                )
             ):
                 gl[aml.partner_id] = gl.get(aml.partner_id, 0.0) + aml.balance
             self.assertFalse(gl.get(self.env["res.partner"], 0.0), "Customer Credit lines must have a partner")
@@ -86,7 +96,9 @@ class CustomerCreditCommon(TransactionCase):
                 )
             # lots agree with their ledger lines
             for lot in self.env["customer.credit"].sudo().search([("company_id", "=", company.id)]):
-                self.assertEqual(company.currency_id.compare_amounts(lot.balance, sum(lot.line_ids.mapped("amount"))), 0)
+                self.assertEqual(
+                    company.currency_id.compare_amounts(lot.balance, sum(lot.line_ids.mapped("amount"))), 0
+                )
 
     def assert_move_lines(self, move, expected):
         """``expected``: list of (account, partner, debit, credit); compared as a multiset."""
@@ -95,5 +107,7 @@ class CustomerCreditCommon(TransactionCase):
             (aml.account_id.id, aml.partner_id.id, self.currency.round(aml.debit), self.currency.round(aml.credit))
             for aml in move.line_ids
         )
-        want = sorted((acc.id, partner.id, self.currency.round(d), self.currency.round(c)) for acc, partner, d, c in expected)
+        want = sorted(
+            (acc.id, partner.id, self.currency.round(d), self.currency.round(c)) for acc, partner, d, c in expected
+        )
         self.assertEqual(got, want)
