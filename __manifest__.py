@@ -29,6 +29,4 @@
         "web.assets_tests": ["customer_credit/static/tests/tours/**/*"],
     },
     "post_init_hook": "_post_init_hook",
-    "installable": True,
-    "application": False,
 }

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 # Fields that only the credit service may set, once the lot exists.
@@ -87,7 +87,7 @@ class CustomerCredit(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get("customer_credit_service"):
-            raise UserError(_("Credit lots are created by top-ups, refunds and transfers, not by hand."))
+            raise UserError(self.env._("Credit lots are created by top-ups, refunds and transfers, not by hand."))
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("customer.credit") or "/"
@@ -95,11 +95,14 @@ class CustomerCredit(models.Model):
 
     def write(self, vals):
         if PROTECTED_FIELDS.intersection(vals) and not self.env.context.get("customer_credit_service"):
-            raise UserError(_("The amounts, owner and state of a credit lot only change through credit movements."))
+            raise UserError(
+                self.env._("The amounts, owner and state of a credit lot only change through credit movements.")
+            )
         return super().write(vals)
 
-    def unlink(self):
-        raise UserError(_("Credit lots are never deleted: cancel them instead."))
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
+        raise UserError(self.env._("Credit lots are never deleted: cancel them instead."))
 
     def action_open_lot_wizard(self):
         self.ensure_one()
@@ -116,7 +119,7 @@ class CustomerCredit(models.Model):
         moves = self.line_ids.move_id
         return {
             "type": "ir.actions.act_window",
-            "name": _("Journal Entries"),
+            "name": self.env._("Journal Entries"),
             "res_model": "account.move",
             "view_mode": "list,form",
             "domain": [("id", "in", moves.ids)],
@@ -129,7 +132,7 @@ class CustomerCredit(models.Model):
         lots = self.sudo().search(domain, limit=batch_size, order="expiry_date, id")
         service = self.env["customer.credit.service"].sudo()
         for lot in lots:
-            service.expire(lot, reason=_("Expiry date reached"))
+            service.expire(lot, reason=self.env._("Expiry date reached"))
         remaining = self.sudo().search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
         return lots

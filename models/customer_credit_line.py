@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 KINDS = [
@@ -50,9 +50,9 @@ class CustomerCreditLine(models.Model):
     transaction_id = fields.Many2one(
         "payment.transaction", string="Payment Transaction", readonly=True, index="btree_not_null"
     )
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, index="btree_not_null")
+    invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
     reason = fields.Char(readonly=True)
-    user_id = fields.Many2one("res.users", string="User", readonly=True, default=lambda self: self.env.user)
+    user_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
     operation_amount = fields.Monetary(compute="_compute_operation", help="Total of the movement for this customer.")
     operation_balance_after = fields.Monetary(compute="_compute_operation")
 
@@ -68,14 +68,17 @@ class CustomerCreditLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get("customer_credit_service"):
-            raise UserError(_("Credit movements are recorded by the credit service only."))
+            raise UserError(self.env._("Credit movements are recorded by the credit service only."))
         return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(_("Credit movements cannot be modified: post a correcting movement instead."))
+        if vals:
+            raise UserError(self.env._("Credit movements cannot be modified: post a correcting movement instead."))
+        return super().write(vals)
 
-    def unlink(self):
-        raise UserError(_("Credit movements cannot be deleted: post a correcting movement instead."))
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
+        raise UserError(self.env._("Credit movements cannot be deleted: post a correcting movement instead."))
 
     def _refundable_amount(self):
         """What can still be given back for this spend line."""

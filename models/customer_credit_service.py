@@ -8,7 +8,7 @@ import math
 import uuid
 from datetime import date
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, format_amount
 
@@ -48,19 +48,19 @@ class CustomerCreditService(models.AbstractModel):
         partner, company, currency = self._context_of(partner, company, currency)
         amount = self._check_amount(amount, currency)
         if credit_type not in ("generic", "product"):
-            raise UserError(_("Unknown credit type %s.", credit_type))
+            raise UserError(self.env._("Unknown credit type %s.", credit_type))
         if credit_type == "product" and not product:
-            raise UserError(_("A product-specific credit needs a product."))
+            raise UserError(self.env._("A product-specific credit needs a product."))
         if credit_type == "generic" and product:
-            raise UserError(_("A generic credit cannot be bound to a product."))
+            raise UserError(self.env._("A generic credit cannot be bound to a product."))
         if product and product.company_id and product.company_id != company:
-            raise UserError(_("The product %s belongs to another company.", product.display_name))
+            raise UserError(self.env._("The product %s belongs to another company.", product.display_name))
         if expiry_date and fields.Date.to_date(expiry_date) < fields.Date.context_today(self):
-            raise UserError(_("The expiry date of a new credit cannot be in the past."))
+            raise UserError(self.env._("The expiry date of a new credit cannot be in the past."))
         if granted:
             counterpart = company.credit_granted_account_id
             if not counterpart:
-                raise UserError(_("Set a granted-credit account in the Customer Credit settings first."))
+                raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         else:
             counterpart = self._payment_account(journal, company, currency)
         if not expiry_date and company.credit_validity_months:
@@ -77,7 +77,7 @@ class CustomerCreditService(models.AbstractModel):
             entries = self._allocate_credit(partner, company, amount, lot_vals)
         else:
             entries = [{"partner": partner, "lot_vals": lot_vals, "amount": amount}]
-        label = description or (_("Granted credit") if granted else _("Credit top-up"))
+        label = description or (self.env._("Granted credit") if granted else self.env._("Credit top-up"))
         return self._commit(
             "topup",
             company,
@@ -113,12 +113,14 @@ class CustomerCreditService(models.AbstractModel):
         if invoice:
             invoice = invoice.sudo()
             if invoice.company_id != company or invoice.commercial_partner_id != partner:
-                raise UserError(_("The invoice %s is not one of this customer's in this company.", invoice.name))
+                raise UserError(
+                    self.env._("The invoice %s is not one of this customer's in this company.", invoice.name)
+                )
             if invoice.state != "posted" or invoice.move_type != "out_invoice":
-                raise UserError(_("Only posted customer invoices can be paid with credit."))
+                raise UserError(self.env._("Only posted customer invoices can be paid with credit."))
             if currency.compare_amounts(amount, invoice.amount_residual) > 0:
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(amount)s is more than the amount due on %(invoice)s (%(due)s).",
                         amount=amount,
                         invoice=invoice.name,
@@ -132,7 +134,11 @@ class CustomerCreditService(models.AbstractModel):
         counterpart_account = counterpart_account or partner.with_company(company).property_account_receivable_id
         self._lock([partner], company)
         entries = self._allocate_debit(partner, company, amount, product=product, allow_overdraft=allow_overdraft)
-        label = description or (invoice and _("Credit payment of %s", invoice.name)) or _("Paid with credit")
+        label = (
+            description
+            or (invoice and self.env._("Credit payment of %s", invoice.name))
+            or self.env._("Paid with credit")
+        )
         lines = self._commit(
             "spend",
             company,
@@ -155,20 +161,20 @@ class CustomerCreditService(models.AbstractModel):
         self._check_access("refund")
         spend_lines = spend_lines.sudo()
         if not spend_lines:
-            raise UserError(_("Select the credit payment to refund."))
+            raise UserError(self.env._("Select the credit payment to refund."))
         operations = set(spend_lines.mapped("operation_ref"))
         spend_lines = spend_lines.search([("operation_ref", "in", list(operations)), ("kind", "=", "spend")])
         if not spend_lines or len(spend_lines.partner_id) != 1 or len(spend_lines.move_id) != 1:
-            raise UserError(_("Refund one credit payment at a time."))
+            raise UserError(self.env._("Refund one credit payment at a time."))
         partner, company, currency = spend_lines.partner_id, spend_lines.company_id, spend_lines.currency_id
         self._lock([partner], company)
         refundable = {line: line._refundable_amount() for line in spend_lines}
         total = currency.round(sum(refundable.values()))
         amount = total if amount is None else self._check_amount(amount, currency)
         if currency.compare_amounts(total, 0.0) <= 0:
-            raise UserError(_("This credit payment has already been refunded in full."))
+            raise UserError(self.env._("This credit payment has already been refunded in full."))
         if currency.compare_amounts(amount, total) > 0:
-            raise UserError(_("At most %(total)s can still be refunded on this payment.", total=total))
+            raise UserError(self.env._("At most %(total)s can still be refunded on this payment.", total=total))
         entries, to_new_lot, rest = [], [], amount
         # Give back to the lots in the reverse order of their consumption.
         for line in spend_lines.sorted("id", reverse=True):
@@ -194,7 +200,7 @@ class CustomerCreditService(models.AbstractModel):
         counterpart = spend_lines.move_id.line_ids.filtered(lambda aml: aml.account_id != company.credit_account_id)[
             :1
         ].account_id
-        label = description or _("Refund: %s", spend_lines[0].name)
+        label = description or self.env._("Refund: %s", spend_lines[0].name)
         return self._commit(
             "refund",
             company,
@@ -214,7 +220,7 @@ class CustomerCreditService(models.AbstractModel):
         counterpart = self._payment_account(journal, company, currency)
         self._lock([partner], company)
         entries = self._allocate_debit(partner, company, amount, allow_overdraft=False)
-        label = description or _("Credit withdrawal")
+        label = description or self.env._("Credit withdrawal")
         return self._commit(
             "withdraw", company, currency, entries, [(counterpart, partner, -amount, label)], label, links=links
         )
@@ -225,18 +231,18 @@ class CustomerCreditService(models.AbstractModel):
         self._check_access("adjust")
         partner, company, currency = self._context_of(partner, company, currency)
         if not reason or not str(reason).strip():
-            raise UserError(_("Give the reason of the adjustment."))
+            raise UserError(self.env._("Give the reason of the adjustment."))
         sign = 1 if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0 else -1
         value = self._check_amount(abs(amount) if isinstance(amount, int | float) else amount, currency)
         counterpart = company.credit_granted_account_id
         if not counterpart:
-            raise UserError(_("Set a granted-credit account in the Customer Credit settings first."))
+            raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         self._lock([partner], company)
         if sign > 0:
             entries = self._allocate_credit(partner, company, value, {"credit_type": "generic", "origin": "adjust"})
         else:
             entries = self._allocate_debit(partner, company, value, allow_overdraft=False)
-        label = _("Credit adjustment: %s", reason)
+        label = self.env._("Credit adjustment: %s", reason)
         return self._commit(
             "adjust",
             company,
@@ -255,7 +261,7 @@ class CustomerCreditService(models.AbstractModel):
         partner, company, currency = self._context_of(partner, company, currency)
         to_partner, __, __ = self._context_of(to_partner, company, currency)
         if partner == to_partner:
-            raise UserError(_("Credit can only be transferred to another customer."))
+            raise UserError(self.env._("Credit can only be transferred to another customer."))
         amount = self._check_amount(amount, currency)
         self._lock([partner, to_partner], company)
         out_entries = self._allocate_debit(partner, company, amount, allow_overdraft=False)
@@ -266,7 +272,7 @@ class CustomerCreditService(models.AbstractModel):
         )
         for entry in in_entries:
             entry["kind"] = "transfer_in"
-        label = description or _(
+        label = description or self.env._(
             "Credit transfer from %(from)s to %(to)s", **{"from": partner.name, "to": to_partner.name}
         )
         return self._commit("transfer_out", company, currency, out_entries + in_entries, [], label, links=links)
@@ -279,14 +285,14 @@ class CustomerCreditService(models.AbstractModel):
         for lot in lots.sudo():
             partner, company, currency = lot.partner_id, lot.company_id, lot.currency_id
             if not company.credit_breakage_account_id:
-                raise UserError(_("Set a breakage income account in the Customer Credit settings first."))
+                raise UserError(self.env._("Set a breakage income account in the Customer Credit settings first."))
             self._lock([partner], company)
             lot.invalidate_recordset()
             if lot.state in ("expired", "cancelled"):
-                raise UserError(_("The credit %(lot)s is already %(state)s.", lot=lot.name, state=lot.state))
+                raise UserError(self.env._("The credit %(lot)s is already %(state)s.", lot=lot.name, state=lot.state))
             balance = lot.balance
             if currency.compare_amounts(balance, 0.0) > 0:
-                label = _("Expiry of credit %s", lot.name)
+                label = self.env._("Expiry of credit %s", lot.name)
                 entries = [{"partner": partner, "lot": lot, "amount": -balance}]
                 lines |= self._commit(
                     "expire",
@@ -315,16 +321,18 @@ class CustomerCreditService(models.AbstractModel):
         self._lock([partner], company)
         lot.invalidate_recordset()
         if lot.state in ("expired", "cancelled"):
-            raise UserError(_("The credit %(lot)s is already %(state)s.", lot=lot.name, state=lot.state))
+            raise UserError(self.env._("The credit %(lot)s is already %(state)s.", lot=lot.name, state=lot.state))
         if lot.origin not in CANCELLABLE_ORIGINS or not lot.move_id:
-            raise UserError(_("Only top-ups can be cancelled; correct other credit with an adjustment."))
+            raise UserError(self.env._("Only top-ups can be cancelled; correct other credit with an adjustment."))
         origin_lines = lot.line_ids.search([("operation_ref", "=", lot.line_ids[-1:].operation_ref)])
         if len(lot.line_ids) != 1 or any(len(line.lot_id.line_ids) > 1 for line in origin_lines if line.lot_id):
             raise UserError(
-                _("The credit %s has already been used: correct it with an adjustment or a withdrawal.", lot.name)
+                self.env._(
+                    "The credit %s has already been used: correct it with an adjustment or a withdrawal.", lot.name
+                )
             )
         entries = [{"partner": partner, "lot": line.lot_id, "amount": -line.amount} for line in origin_lines]
-        label = _("Cancellation of credit %s", lot.name)
+        label = self.env._("Cancellation of credit %s", lot.name)
         reversal = lot.move_id._reverse_moves([{"ref": label, "date": fields.Date.context_today(self)}], cancel=True)
         lines = self._commit("cancel", company, currency, entries, None, label, move=reversal, reason=reason)
         lot.with_context(customer_credit_service=True).write({"end_state": "cancelled"})
@@ -367,27 +375,27 @@ class CustomerCreditService(models.AbstractModel):
             else "customer_credit.group_customer_credit_user"
         )
         if not self.env.user.has_group(group):
-            raise AccessError(_("You are not allowed to record this credit movement."))
+            raise AccessError(self.env._("You are not allowed to record this credit movement."))
 
     def _context_of(self, partner, company, currency):
         if not partner:
-            raise UserError(_("Select a customer."))
+            raise UserError(self.env._("Select a customer."))
         partner.ensure_one()
         partner = partner.sudo().commercial_partner_id
         company = (company or self.env.company).sudo()
         if partner.company_id and partner.company_id not in (company | company.parent_ids):
             raise UserError(
-                _(
+                self.env._(
                     "The customer %(partner)s belongs to another company than %(company)s.",
                     partner=partner.display_name,
                     company=company.name,
                 )
             )
         if not self.env.su and company not in self.env.user.company_ids:
-            raise UserError(_("You cannot record credit in the company %s.", company.name))
+            raise UserError(self.env._("You cannot record credit in the company %s.", company.name))
         if currency and currency != company.currency_id:
             raise UserError(
-                _(
+                self.env._(
                     "Customer credit is kept in %(expected)s, not in %(given)s.",
                     expected=company.currency_id.name,
                     given=currency.name,
@@ -399,36 +407,38 @@ class CustomerCreditService(models.AbstractModel):
 
     def _check_amount(self, amount, currency):
         if isinstance(amount, bool) or not isinstance(amount, int | float):
-            raise UserError(_("The amount must be a number."))
+            raise UserError(self.env._("The amount must be a number."))
         if not math.isfinite(amount):
-            raise UserError(_("The amount must be a finite number."))
+            raise UserError(self.env._("The amount must be a finite number."))
         if float_compare(amount, currency.round(amount), precision_digits=currency.decimal_places + 6) != 0:
             raise UserError(
-                _("%(amount)s has more decimals than %(currency)s allows.", amount=amount, currency=currency.name)
+                self.env._(
+                    "%(amount)s has more decimals than %(currency)s allows.", amount=amount, currency=currency.name
+                )
             )
         amount = currency.round(amount)
         if currency.compare_amounts(amount, 0.0) <= 0:
-            raise UserError(_("The amount must be positive."))
+            raise UserError(self.env._("The amount must be positive."))
         return amount
 
     def _payment_account(self, journal, company, currency):
         if not journal:
-            raise UserError(_("Select the cash or bank journal of the payment."))
+            raise UserError(self.env._("Select the cash or bank journal of the payment."))
         journal = journal.sudo()
         if journal.type not in ("cash", "bank"):
-            raise UserError(_("%s is not a cash or bank journal.", journal.display_name))
+            raise UserError(self.env._("%s is not a cash or bank journal.", journal.display_name))
         if journal.company_id != company:
-            raise UserError(_("The journal %s belongs to another company.", journal.display_name))
+            raise UserError(self.env._("The journal %s belongs to another company.", journal.display_name))
         if journal.currency_id and journal.currency_id != currency:
             raise UserError(
-                _(
+                self.env._(
                     "The journal %(journal)s is in %(currency)s.",
                     journal=journal.display_name,
                     currency=journal.currency_id.name,
                 )
             )
         if not journal.default_account_id:
-            raise UserError(_("The journal %s has no default account.", journal.display_name))
+            raise UserError(self.env._("The journal %s has no default account.", journal.display_name))
         return journal.default_account_id
 
     def _lock(self, partners, company):
@@ -514,7 +524,7 @@ class CustomerCreditService(models.AbstractModel):
             if currency.compare_amounts(overdraft - rest, -limit) < 0:
                 available = currency.round(amount - rest + max(overdraft + limit, 0.0))
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(partner)s has only %(available)s of credit available for %(amount)s.",
                         partner=partner.display_name,
                         available=format_amount(self.env, available, currency),

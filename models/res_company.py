@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 
 class ResCompany(models.Model):
@@ -21,7 +21,6 @@ class ResCompany(models.Model):
     )
     credit_breakage_account_id = fields.Many2one(
         "account.account",
-        string="Credit Breakage Account",
         help="Income account credited when a credit lot expires.",
     )
     credit_granted_account_id = fields.Many2one(
@@ -53,10 +52,10 @@ class ResCompany(models.Model):
         for company in self.sudo():
             company = company.with_company(company)
             specs = [
-                ("credit_account_id", _("Customer Credit"), "liability_current", True, "2"),
-                ("credit_clearing_account_id", _("POS Credit Clearing"), "asset_receivable", True, "1"),
-                ("credit_breakage_account_id", _("Credit Breakage"), "income_other", False, "7"),
-                ("credit_granted_account_id", _("Granted Customer Credit"), "expense", False, "6"),
+                ("credit_account_id", self.env._("Customer Credit"), "liability_current", True, "2"),
+                ("credit_clearing_account_id", self.env._("POS Credit Clearing"), "asset_receivable", True, "1"),
+                ("credit_breakage_account_id", self.env._("Credit Breakage"), "income_other", False, "7"),
+                ("credit_granted_account_id", self.env._("Granted Customer Credit"), "expense", False, "6"),
             ]
             vals = {}
             for fname, name, account_type, reconcile, fallback in specs:
@@ -92,7 +91,7 @@ class ResCompany(models.Model):
                     .sudo()
                     .create(
                         {
-                            "name": _("Customer Credit"),
+                            "name": self.env._("Customer Credit"),
                             "code": self._customer_credit_journal_code(company),
                             "type": "general",
                             "is_credit_journal": True,

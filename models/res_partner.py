@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -8,7 +8,6 @@ class ResPartner(models.Model):
     credit_line_ids = fields.One2many("customer.credit.line", "partner_id", string="Credit Movements", readonly=True)
     credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_balance")
     credit_balance = fields.Monetary(
-        string="Credit Balance",
         currency_field="credit_currency_id",
         compute="_compute_credit_balance",
         help="Everything the customer holds as prepaid credit in the current company.",
@@ -60,14 +59,14 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("customer_credit.customer_credit_line_action")
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"search_default_group_by_lot": False}
-        action["name"] = _("Credit of %s", self.commercial_partner_id.display_name)
+        action["name"] = self.env._("Credit of %s", self.commercial_partner_id.display_name)
         return action
 
     def action_credit_operation(self):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Customer Credit"),
+            "name": self.env._("Customer Credit"),
             "res_model": "customer.credit.operation.wizard",
             "view_mode": "form",
             "target": "new",

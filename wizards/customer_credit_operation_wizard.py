@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -62,10 +62,10 @@ class CustomerCreditOperationWizard(models.TransientModel):
             lines = service.adjust(self.partner_id, sign * self.amount, self.reason, **common)
         elif self.operation == "transfer":
             if not self.to_partner_id:
-                raise UserError(_("Select the customer who receives the credit."))
+                raise UserError(self.env._("Select the customer who receives the credit."))
             lines = service.transfer(self.partner_id, self.to_partner_id, self.amount, **common)
         else:
-            raise UserError(_("Unknown credit operation."))
+            raise UserError(self.env._("Unknown credit operation."))
         if self.operation == "topup" and len(lines.lot_id) == 1:
             return {
                 "type": "ir.actions.act_window",
