@@ -23,6 +23,7 @@ DEMO_DB ?= customer_credit_demo
 TEST_DB ?= customer_credit_test
 HTTP_PORT ?= 8069
 PYTEST_ARGS ?=
+BENCH_N ?= 200
 TESTS ?= tests
 APT_PACKAGES := libpq-dev libldap2-dev libsasl2-dev postgresql chromium
 export PGHOST := $(DB_HOST)
@@ -30,7 +31,7 @@ export PGPORT := $(DB_PORT)
 export PGUSER := $(DB_USER)
 export PGPASSWORD := $(DB_PASSWORD)
 
-.PHONY: help odoo system venv postgres config base template test demo lint clean
+.PHONY: help odoo system venv postgres config base template test demo bench lint clean
 
 help:
 	@echo "make demo   - set up and serve a demo database on http://127.0.0.1:$(HTTP_PORT) (admin/admin)"
@@ -62,7 +63,7 @@ system:
 	fi
 
 # --- Python venv with Odoo's requirements and ours ----------------------------
-VENV_KEY = $(shell cat $(ODOO_PATH)/requirements.txt requirements-dev.txt 2>/dev/null | sha1sum | cut -c1-12)
+VENV_KEY := $(shell cat $(ODOO_PATH)/requirements.txt requirements-dev.txt 2>/dev/null | sha1sum | cut -c1-12)
 venv: odoo system
 	@if [ ! -f "$(VENV)/.ok-$(VENV_KEY)" ]; then \
 	  echo "Creating the venv in $(VENV)"; \
@@ -94,16 +95,16 @@ config: odoo
 	@ln -sfn $(CURDIR) $(BUILD)/addons/customer_credit
 	@printf '%s\n' "[options]" \
 	  "addons_path = $(ODOO_PATH)/odoo/addons,$(ODOO_PATH)/addons,$(BUILD)/addons" \
-	  "data_dir = $(BUILD)/data" \
+	  "data_dir = $(CACHE)/data" \
 	  "db_host = $(DB_HOST)" "db_port = $(DB_PORT)" "db_user = $(DB_USER)" "db_password = $(DB_PASSWORD)" \
 	  "admin_passwd = admin" "http_interface = 127.0.0.1" "http_port = $(HTTP_PORT)" \
 	  "without_demo = False" "max_cron_threads = 1" > $(CONF)
 
 # --- Databases: a cached template of the dependencies, then one per addon hash
-ADDON_KEY = $(shell find . -path ./.git -prune -o -path ./.build -prune -o -path ./tests -prune \
+ADDON_KEY := $(shell find . -path ./.git -prune -o -path ./.build -prune -o -path ./tests -prune \
 	-o -path ./bench -prune -o -path ./readme -prune -o -path ./.ci -prune -o -path ./static/tests -prune -o -name '__pycache__' -prune \
 	-o -type f ! -name '*.pyc' ! -name '*.rst' ! -name 'Makefile' ! -name 'requirements-dev.txt' ! -name '.gitignore' -print | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -c1-12)
-TPL_DB = cc_tpl_$(ADDON_KEY)
+TPL_DB := cc_tpl_$(ADDON_KEY)
 
 base: venv postgres config
 	@$(VENV)/bin/click-odoo-initdb -c $(CONF) -n $(BASE_DB) -m $(BASE_MODULES) --unless-exists --cache-max-age -1 --log-level warn
@@ -132,6 +133,12 @@ demo: template
 	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) $(DEMO_DB)
 	@echo "Serving customer_credit demo on http://127.0.0.1:$(HTTP_PORT) (login admin / password admin)"
 	$(PY) $(ODOO_PATH)/odoo-bin -c $(CONF) -d $(DEMO_DB) --db-filter='^$(DEMO_DB)$$'
+
+bench: template
+	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists cc_bench
+	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) cc_bench
+	$(PY) bench/bench_service.py $(CONF) cc_bench $(BENCH_N)
+	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) cc_bench
 
 lint: venv config
 	@$(PY) -m pip install -q ruff pylint-odoo
