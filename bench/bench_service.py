@@ -37,23 +37,31 @@ def main(conf, dbname):
 
         def bare_move(index):
             partner = partners[index % 10]
-            move = env["account.move"].create(
-                {
-                    "move_type": "entry",
-                    "journal_id": company.credit_journal_id.id,
-                    "line_ids": [
-                        (0, 0, {"account_id": company.credit_account_id.id, "partner_id": partner.id, "debit": 1.0}),
-                        (
-                            0,
-                            0,
-                            {
-                                "account_id": company.credit_clearing_account_id.id,
-                                "partner_id": partner.id,
-                                "credit": 1.0,
-                            },
-                        ),
-                    ],
-                }
+            move = (
+                env["account.move"]
+                .with_context(customer_credit_service=True)
+                .create(
+                    {
+                        "move_type": "entry",
+                        "journal_id": company.credit_journal_id.id,
+                        "line_ids": [
+                            (
+                                0,
+                                0,
+                                {"account_id": company.credit_account_id.id, "partner_id": partner.id, "debit": 1.0},
+                            ),
+                            (
+                                0,
+                                0,
+                                {
+                                    "account_id": company.credit_clearing_account_id.id,
+                                    "partner_id": partner.id,
+                                    "credit": 1.0,
+                                },
+                            ),
+                        ],
+                    }
+                )
             )
             move._post(soft=False)
             env.flush_all()

@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-# Fields that only the credit service may set, once the lot exists.
-PROTECTED_FIELDS = {"partner_id", "company_id", "currency_id", "credit_type", "product_id", "amount", "end_state"}
+# What users may change on a lot; everything else only changes through the credit service.
+USER_FIELDS = {"notes", "expiry_date"}
 
 
 class CustomerCredit(models.Model):
@@ -86,7 +86,8 @@ class CustomerCredit(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("customer_credit_service"):
+        self.browse().check_access("create")
+        if not self._is_service_call():
             raise UserError(self.env._("Credit lots are created by top-ups, refunds and transfers, not by hand."))
         for vals in vals_list:
             if vals.get("name", "/") == "/":
@@ -94,7 +95,11 @@ class CustomerCredit(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if PROTECTED_FIELDS.intersection(vals) and not self.env.context.get("customer_credit_service"):
+        if self._is_service_call():
+            return super().write(vals)
+        if "expiry_date" in vals and any(lot.end_state for lot in self):
+            raise UserError(self.env._("The expiry date of an expired or cancelled credit cannot be changed."))
+        if any(field not in USER_FIELDS and not field.startswith(("message_", "activity_")) for field in vals):
             raise UserError(
                 self.env._("The amounts, owner and state of a credit lot only change through credit movements.")
             )
@@ -136,6 +141,10 @@ class CustomerCredit(models.Model):
         remaining = self.sudo().search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
         return lots
+
+    def _is_service_call(self):
+        """Writes from the credit service: in sudo and flagged (a context alone can be forged)."""
+        return self.env.su and self.env.context.get("customer_credit_service")
 
     def _can_take_refund(self):
         """Whether value may go back into this lot (not ended, not past its expiry date)."""

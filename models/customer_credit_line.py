@@ -67,7 +67,8 @@ class CustomerCreditLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("customer_credit_service"):
+        self.browse().check_access("create")
+        if not (self.env.su and self.env.context.get("customer_credit_service")):
             raise UserError(self.env._("Credit movements are recorded by the credit service only."))
         return super().create(vals_list)
 

@@ -232,8 +232,10 @@ class CustomerCreditService(models.AbstractModel):
         partner, company, currency = self._context_of(partner, company, currency)
         if not reason or not str(reason).strip():
             raise UserError(self.env._("Give the reason of the adjustment."))
-        sign = 1 if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0 else -1
-        value = self._check_amount(abs(amount) if isinstance(amount, int | float) else amount, currency)
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise UserError(self.env._("The amount must be a number."))
+        sign = 1 if amount > 0 else -1
+        value = self._check_amount(abs(amount), currency)
         counterpart = company.credit_granted_account_id
         if not counterpart:
             raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
@@ -333,7 +335,9 @@ class CustomerCreditService(models.AbstractModel):
             )
         entries = [{"partner": partner, "lot": line.lot_id, "amount": -line.amount} for line in origin_lines]
         label = self.env._("Cancellation of credit %s", lot.name)
-        reversal = lot.move_id._reverse_moves([{"ref": label, "date": fields.Date.context_today(self)}], cancel=True)
+        reversal = lot.move_id.with_context(customer_credit_service=True)._reverse_moves(
+            [{"ref": label, "date": fields.Date.context_today(self)}], cancel=True
+        )
         lines = self._commit("cancel", company, currency, entries, None, label, move=reversal, reason=reason)
         lot.with_context(customer_credit_service=True).write({"end_state": "cancelled"})
         return lines
@@ -349,7 +353,7 @@ class CustomerCreditService(models.AbstractModel):
         partner = partner.commercial_partner_id
         company = company or self.env.company
         currency = company.currency_id
-        lots = self._usable_lots(partner, company, product)
+        lots = self._usable_lots(partner, company, product, all_products=not product)
         overdraft = self._overdraft_balance(partner, company)
         generic = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")) + overdraft
         product_balance = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
@@ -460,7 +464,9 @@ class CustomerCreditService(models.AbstractModel):
             )
         self.env.invalidate_all()
 
-    def _usable_lots(self, partner, company, product=None):
+    def _usable_lots(self, partner, company, product=None, all_products=False):
+        """Lots that can be spent now: generic ones and those of ``product`` (or of any product
+        with ``all_products``), in consumption order."""
         today = fields.Date.context_today(self)
         domain = [
             ("partner_id", "=", partner.id),
@@ -469,10 +475,9 @@ class CustomerCreditService(models.AbstractModel):
             "|",
             ("expiry_date", "=", False),
             ("expiry_date", ">=", today),
-            "|",
-            ("credit_type", "=", "generic"),
-            ("product_id", "=", product.id if product else 0),
         ]
+        if not all_products:
+            domain += ["|", ("credit_type", "=", "generic"), ("product_id", "=", product.id if product else 0)]
         lots = self.env["customer.credit"].sudo().search(domain)
 
         def order(lot):
@@ -605,7 +610,7 @@ class CustomerCreditService(models.AbstractModel):
         lines = Line.create(vals_list)
         self.env.flush_all()
         self._notify(lines)
-        return lines
+        return lines.with_env(self.env)
 
     def _post_move(self, company, currency, partner_totals, counterparts, label):
         credit_account = company.credit_account_id
@@ -632,7 +637,7 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         )
-        move._post(soft=False)
+        move.with_context(customer_credit_service=True)._post(soft=False)
         return move
 
     def _move_line_vals(self, account, partner, balance, label):

@@ -1,3 +1,6 @@
 from . import test_smoke
+from . import test_validation
+from . import test_security
+from . import test_backend
 from . import test_backend_tour
 from . import test_concurrency

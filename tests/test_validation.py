@@ -1,8 +1,10 @@
+import re
 from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import format_amount
 
 from .common import CustomerCreditCommon
 
@@ -20,8 +22,8 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         cls.sale_journal = cls.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", cls.company.id)], limit=1
         )
-        cls.other_currency = cls.env["res.currency"].with_context(active_test=False).search(
-            [("id", "!=", cls.currency.id)], limit=1
+        cls.other_currency = (
+            cls.env["res.currency"].with_context(active_test=False).search([("id", "!=", cls.currency.id)], limit=1)
         )
         cls.company2 = cls.env["res.company"].create({"name": "Credit Validation Co 2"})
         cls.env["account.chart.template"].try_loading("generic_coa", company=cls.company2, install_demo=False)
@@ -74,6 +76,13 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assertEqual(self._snapshot(), before, "a refused movement must change nothing")
         return error
 
+    def only(self, available, amount=None):
+        """The message of a movement refused for lack of credit."""
+        pattern = f"has only {re.escape(format_amount(self.env, available, self.currency))} of credit available"
+        if amount is not None:
+            pattern += f" for {re.escape(format_amount(self.env, amount, self.currency))}"
+        return pattern
+
     def _lot(self, lines):
         """The lot of the service's ``lines``, as the test user sees it (not in the service's sudo)."""
         return self.env["customer.credit"].browse(lines.lot_id.id)
@@ -95,7 +104,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         for amount in (-10.0, -0.01, 0, 0.0, -0.0):
             for name, call in self._all_movements(amount).items():
                 if name == "adjust" and amount:
-                    continue  # a negative adjustment is a decrease, tested below
+                    continue  # a negative adjustment is a decrease (see test_no_overdraft_beyond_balance)
                 with self.subTest(movement=name, amount=amount):
                     self.assert_rejected(UserError, "must be positive", call)
         self.assertEqual(self.balance(self.partner_a), 100.0)
@@ -146,7 +155,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
 
     def test_no_overdraft_beyond_balance(self):
         self.assertFalse(self.partner_a.credit_allow_overdraft)
-        pattern = r"has only 100\.0 USD of credit available for 100\.01 USD"
+        pattern = self.only(100.0, 100.01)
         self.assert_rejected(UserError, pattern, self.service.spend, self.partner_a, 100.01)
         self.assert_rejected(UserError, pattern, self.service.withdraw, self.partner_a, 100.01, self.cash_journal)
         self.assert_rejected(UserError, pattern, self.service.transfer, self.partner_a, self.partner_b, 100.01)
@@ -155,13 +164,13 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         lines = self.service.spend(self.partner_a, 100.0)
         self.assertEqual(lines.lot_id, self.lot_a)
         self.assertEqual(self.lot_a.state, "used")
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.spend, self.partner_a, 0.01)
+        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_a, 0.01)
         self.assertEqual(self.balance(self.partner_a), 0.0)
         self.assert_invariant()
 
     def test_overdraft_limit_of_partner(self):
         self.partner_a.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
-        self.assert_rejected(UserError, r"has only 150\.0 USD", self.service.spend, self.partner_a, 150.01)
+        self.assert_rejected(UserError, self.only(150.0), self.service.spend, self.partner_a, 150.01)
         # spending exactly down to the limit is fine
         lines = self.service.spend(self.partner_a, 150.0)
         self.assertEqual(sorted(lines.mapped("amount")), [-100.0, -50.0])
@@ -172,10 +181,10 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
             [(self.credit_account, self.partner_a, 150.0, 0.0), (self.receivable, self.partner_a, 0.0, 150.0)],
         )
         # then not a cent more, and overdraft is never withdrawn, transferred or adjusted away
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.spend, self.partner_a, 0.01)
-        self.assert_rejected(UserError, "available", self.service.withdraw, self.partner_a, 1.0, self.cash_journal)
-        self.assert_rejected(UserError, "available", self.service.transfer, self.partner_a, self.partner_b, 1.0)
-        self.assert_rejected(UserError, "available", self.service.adjust, self.partner_a, -1.0, "Counting error")
+        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_a, 0.01)
+        self.assert_rejected(UserError, self.only(0.0), self.service.withdraw, self.partner_a, 1.0, self.cash_journal)
+        self.assert_rejected(UserError, self.only(0.0), self.service.transfer, self.partner_a, self.partner_b, 1.0)
+        self.assert_rejected(UserError, self.only(0.0), self.service.adjust, self.partner_a, -1.0, "Counting error")
         self.assertEqual(self.balance(self.partner_a), -50.0)
         self.assertEqual(self.gl_balance(self.partner_a), 50.0)
         self.assert_invariant()
@@ -183,15 +192,15 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_overdraft_limit_of_company_by_default(self):
         self.company.credit_overdraft_limit = 30.0
         self.partner_b.credit_allow_overdraft = True
-        self.assert_rejected(UserError, r"has only 50\.0 USD", self.service.spend, self.partner_b, 50.01)
+        self.assert_rejected(UserError, self.only(50.0), self.service.spend, self.partner_b, 50.01)
         # not allowed unless asked: withdraw and spend(allow_overdraft=False) never overdraw
         self.assert_rejected(
-            UserError, r"has only 20\.0 USD", self.service.spend, self.partner_b, 20.01, allow_overdraft=False
+            UserError, self.only(20.0), self.service.spend, self.partner_b, 20.01, allow_overdraft=False
         )
         self.service.spend(self.partner_b, 50.0)
         self.assertEqual(self.balance(self.partner_b), -30.0)
         # customers not allowed to overdraw do not get the company limit
-        self.assert_rejected(UserError, r"has only 100\.0 USD", self.service.spend, self.partner_a, 100.01)
+        self.assert_rejected(UserError, self.only(100.0), self.service.spend, self.partner_a, 100.01)
         self.assert_invariant()
 
     # ---- lots that can no longer be used -------------------------------
@@ -200,9 +209,9 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         lot = self._lot(self.service.topup(self.partner_c, 40.0, self.cash_journal, expiry_date=self.today))
         lot.expiry_date = self.today - timedelta(days=1)  # the cron has not run yet: state still active
         self.assertEqual(lot.state, "active")
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.spend, self.partner_c, 10.0)
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.withdraw, self.partner_c, 10.0, self.cash_journal)
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.transfer, self.partner_c, self.partner_a, 10.0)
+        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_c, 10.0)
+        self.assert_rejected(UserError, self.only(0.0), self.service.withdraw, self.partner_c, 10.0, self.cash_journal)
+        self.assert_rejected(UserError, self.only(0.0), self.service.transfer, self.partner_c, self.partner_a, 10.0)
         self.assertEqual(self.service.get_balances(self.partner_c)["available"], 0.0)
         self.assertEqual(lot.balance, 40.0)
         self.assert_invariant()
@@ -211,7 +220,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         lot = self._lot(self.service.topup(self.partner_c, 40.0, self.cash_journal))
         self.service.expire(lot)
         self.assertEqual(lot.state, "expired")
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.spend, self.partner_c, 10.0)
+        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_c, 10.0)
         self.assert_rejected(UserError, "already expired", self.service.expire, lot)
         self.assert_rejected(UserError, "already expired", self.service.cancel, lot)
         self.assertEqual(self.balance(self.partner_c), 0.0)
@@ -231,7 +240,9 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
             new_lot,
             [{"origin": "refund", "credit_type": "generic", "amount": 15.0, "balance": 15.0, "state": "active"}],
         )
-        self.assertRecordValues(refund, [{"kind": "refund", "amount": 15.0, "lot_id": new_lot.id, "refunded_line_id": spend.id}])
+        self.assertRecordValues(
+            refund, [{"kind": "refund", "amount": 15.0, "lot_id": new_lot.id, "refunded_line_id": spend.id}]
+        )
         self.assert_move_lines(
             refund.move_id,
             [(self.receivable, self.partner_c, 15.0, 0.0), (self.credit_account, self.partner_c, 0.0, 15.0)],
@@ -257,7 +268,9 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assert_rejected(UserError, r"At most 30\.0", self.service.refund, spend, 30.01)
         self.assert_rejected(UserError, "must be positive", self.service.refund, spend, 0.0)
         self.assert_rejected(UserError, "more decimals", self.service.refund, spend, 1.001)
-        self.assert_rejected(UserError, "Select the credit payment", self.service.refund, self.env["customer.credit.line"])
+        self.assert_rejected(
+            UserError, "Select the credit payment", self.service.refund, self.env["customer.credit.line"]
+        )
         topup = self.env["customer.credit.line"].search([("lot_id", "=", self.lot_a.id), ("kind", "=", "topup")])
         self.assert_rejected(UserError, "one credit payment at a time", self.service.refund, topup)
         self.service.refund(spend, 30.0)
@@ -269,7 +282,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         lot = self._lot(self.service.topup(self.partner_c, 50.0, self.cash_journal))
         self.service.cancel(lot)
         self.assertEqual(lot.state, "cancelled")
-        self.assert_rejected(UserError, r"has only 0\.0 USD", self.service.spend, self.partner_c, 10.0)
+        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_c, 10.0)
         self.assert_rejected(UserError, "already cancelled", self.service.cancel, lot)
         self.assert_rejected(UserError, "already cancelled", self.service.expire, lot)
         self.assertEqual(self.balance(self.partner_c), 0.0)
@@ -303,7 +316,9 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
                 self.assert_rejected(UserError, "belongs to another company", call)
         # a contact of a company-bound customer is refused too (the commercial partner decides)
         contact = self.env["res.partner"].create({"name": "Contact", "parent_id": other.id})
-        self.assert_rejected(UserError, "belongs to another company", self.service.topup, contact, 10.0, self.cash_journal)
+        self.assert_rejected(
+            UserError, "belongs to another company", self.service.topup, contact, 10.0, self.cash_journal
+        )
         self.assert_invariant(self.company | self.company2)
 
     def test_journal_of_another_company(self):
@@ -378,7 +393,13 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
 
     def test_product_topup_needs_product(self):
         self.assert_rejected(
-            UserError, "needs a product", self.service.topup, self.partner_a, 10.0, self.cash_journal, credit_type="product"
+            UserError,
+            "needs a product",
+            self.service.topup,
+            self.partner_a,
+            10.0,
+            self.cash_journal,
+            credit_type="product",
         )
         self.assert_rejected(
             UserError,
@@ -390,7 +411,13 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
             product=self.product,
         )
         self.assert_rejected(
-            UserError, "Unknown credit type", self.service.topup, self.partner_a, 10.0, self.cash_journal, credit_type="gift"
+            UserError,
+            "Unknown credit type",
+            self.service.topup,
+            self.partner_a,
+            10.0,
+            self.cash_journal,
+            credit_type="gift",
         )
         self.assert_invariant()
 
@@ -399,11 +426,21 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         for expiry in (yesterday, fields.Date.to_string(yesterday)):
             with self.subTest(expiry=expiry):
                 self.assert_rejected(
-                    UserError, "cannot be in the past", self.service.topup, self.partner_a, 10.0, self.cash_journal,
+                    UserError,
+                    "cannot be in the past",
+                    self.service.topup,
+                    self.partner_a,
+                    10.0,
+                    self.cash_journal,
                     expiry_date=expiry,
                 )
                 self.assert_rejected(
-                    UserError, "cannot be in the past", self.service.topup, self.partner_a, 10.0, granted=True,
+                    UserError,
+                    "cannot be in the past",
+                    self.service.topup,
+                    self.partner_a,
+                    10.0,
+                    granted=True,
                     expiry_date=expiry,
                 )
         self.assert_invariant()
@@ -430,8 +467,17 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_ledger_lines_cannot_be_written(self):
         line = self.lot_a.line_ids
         self.assertEqual(len(line), 1)
-        for env in (self.env, self.env(su=True), self.env(context=dict(self.env.context, customer_credit_service=True))):
-            for vals in ({"amount": 1000.0}, {"partner_id": self.partner_b.id}, {"lot_id": self.lot_b.id}, {"name": "x"}):
+        for env in (
+            self.env,
+            self.env(su=True),
+            self.env(context=dict(self.env.context, customer_credit_service=True)),
+        ):
+            for vals in (
+                {"amount": 1000.0},
+                {"partner_id": self.partner_b.id},
+                {"lot_id": self.lot_b.id},
+                {"name": "x"},
+            ):
                 with self.subTest(vals=vals, su=env.su, context=env.context.get("customer_credit_service")):
                     self.assert_rejected(UserError, "cannot be modified", line.with_env(env).write, vals)
         self.assertEqual(line.amount, 100.0)
@@ -442,9 +488,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assertEqual(len(lines), 2)
         self.assert_rejected(UserError, "cannot be deleted", lines.unlink)
         self.assert_rejected(UserError, "cannot be deleted", lines.sudo().unlink)
-        self.assert_rejected(
-            UserError, "cannot be deleted", lines.with_context(customer_credit_service=True).unlink
-        )
+        self.assert_rejected(UserError, "cannot be deleted", lines.with_context(customer_credit_service=True).unlink)
         self.assert_invariant()
 
     def test_lots_and_lines_are_not_created_by_hand(self):
@@ -465,7 +509,9 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
             "lot_id": self.lot_a.id,
         }
         self.assert_rejected(UserError, "credit service only", self.env["customer.credit.line"].create, line_vals)
-        self.assert_rejected(UserError, "credit service only", self.env["customer.credit.line"].sudo().create, line_vals)
+        self.assert_rejected(
+            UserError, "credit service only", self.env["customer.credit.line"].sudo().create, line_vals
+        )
         self.assertEqual(self.lot_a.balance, 100.0)
         self.assert_invariant()
 

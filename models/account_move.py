@@ -1,0 +1,32 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _customer_credit_lines(self):
+        """Journal items of these entries on a Customer Credit account."""
+        accounts = self.company_id.credit_account_id
+        return self.line_ids.filtered(lambda line: line.account_id in accounts)
+
+    def _post(self, soft=True):
+        service_call = self.env.su and self.env.context.get("customer_credit_service")
+        if not service_call and self._customer_credit_lines():
+            raise UserError(
+                self.env._(
+                    "The Customer Credit account only moves with credit movements (top-up, payment, refund, "
+                    "withdrawal, adjustment, transfer, expiry): use them instead of a manual entry."
+                )
+            )
+        return super()._post(soft=soft)
+
+    def button_draft(self):
+        if self._customer_credit_lines():
+            raise UserError(
+                self.env._(
+                    "Entries of customer credit cannot be reset to draft: correct the credit with a new movement "
+                    "(cancel, adjustment or refund), which posts the reversal."
+                )
+            )
+        return super().button_draft()
