@@ -4,3 +4,4 @@ from . import test_security
 from . import test_backend
 from . import test_backend_tour
 from . import test_concurrency
+from . import test_account_protection
