@@ -348,21 +348,23 @@ class CustomerCreditService(models.AbstractModel):
 
     @api.model
     def get_balances(self, partner, company=None, product=None):
-        """Balances of a customer: total, usable generic (with overdraft), product-specific, and
-        what can be spent now (for ``product`` if given) including the overdraft allowance."""
+        """Balances of a customer: total, usable generic (with overdraft), product-specific (of
+        ``product``, or of all products), and what a spend (on ``product``) would accept now."""
         partner = partner.commercial_partner_id
         company = company or self.env.company
         currency = company.currency_id
         lots = self._usable_lots(partner, company, product, all_products=not product)
-        overdraft = self._overdraft_balance(partner, company)
-        generic = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")) + overdraft
+        generic = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance"))
+        generic += self._overdraft_balance(partner, company)
         product_balance = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
-        available = generic + product_balance + self._overdraft_limit(partner, company)
+        available = max(generic + self._overdraft_limit(partner, company), 0.0)
+        if product:
+            available += product_balance
         return {
             "total": currency.round(self._partner_balance(partner, company)),
             "generic": currency.round(generic),
             "product": currency.round(product_balance),
-            "available": currency.round(max(available, 0.0)),
+            "available": currency.round(available),
             "currency_id": currency.id,
         }
 
@@ -512,10 +514,33 @@ class CustomerCreditService(models.AbstractModel):
 
     def _allocate_debit(self, partner, company, amount, product=None, allow_overdraft=True):
         """Plan taking ``amount`` from the customer's lots: product-specific lots for the product
-        first, then the earliest expiry, then the oldest; the rest as overdraft if allowed."""
+        first, then the earliest expiry, then the oldest; the rest as overdraft if allowed.
+
+        The generic part may not bring the customer's generic credit (lots plus any overdraft)
+        below minus the overdraft limit (0 without overdraft), so an open overdraft is never
+        paid out or moved away while refunded lots hold value.
+        """
         currency = company.currency_id
+        lots = self._usable_lots(partner, company, product)
+        overdraft = self._overdraft_balance(partner, company)
+        limit = self._overdraft_limit(partner, company) if allow_overdraft else 0.0
+        product_credit = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
+        generic_credit = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")) + overdraft
+        generic_part = currency.round(amount - min(amount, product_credit))
+        if currency.compare_amounts(generic_part, 0.0) > 0 and (
+            currency.compare_amounts(generic_credit - generic_part, -limit) < 0
+        ):
+            available = min(amount, product_credit) + max(generic_credit + limit, 0.0)
+            raise UserError(
+                self.env._(
+                    "%(partner)s has only %(available)s of credit available for %(amount)s.",
+                    partner=partner.display_name,
+                    available=format_amount(self.env, currency.round(available), currency),
+                    amount=format_amount(self.env, amount, currency),
+                )
+            )
         entries, rest = [], amount
-        for lot in self._usable_lots(partner, company, product):
+        for lot in lots:
             if currency.compare_amounts(rest, 0.0) <= 0:
                 break
             part = min(rest, lot.balance)
@@ -524,18 +549,6 @@ class CustomerCreditService(models.AbstractModel):
             entries.append({"partner": partner, "lot": lot, "amount": -part})
             rest = currency.round(rest - part)
         if currency.compare_amounts(rest, 0.0) > 0:
-            overdraft = self._overdraft_balance(partner, company)
-            limit = self._overdraft_limit(partner, company) if allow_overdraft else 0.0
-            if currency.compare_amounts(overdraft - rest, -limit) < 0:
-                available = currency.round(amount - rest + max(overdraft + limit, 0.0))
-                raise UserError(
-                    self.env._(
-                        "%(partner)s has only %(available)s of credit available for %(amount)s.",
-                        partner=partner.display_name,
-                        available=format_amount(self.env, available, currency),
-                        amount=format_amount(self.env, amount, currency),
-                    )
-                )
             entries.append({"partner": partner, "lot": None, "amount": -rest})
         return entries
 

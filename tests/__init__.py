@@ -1,4 +1,5 @@
 from . import test_smoke
+from . import test_movements
 from . import test_validation
 from . import test_security
 from . import test_backend

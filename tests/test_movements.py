@@ -886,6 +886,16 @@ class TestOverdraft(MovementCase):
         self.assertAmount(self.balance(A), 30.0)
         self.assert_invariant()
 
+    def test_adjust_down_never_overdraws_refunded_lot(self):
+        A = self._overdrawn_with_refunded_lot()
+        before = self.snapshot()
+        with self.assertRaises(UserError, msg="an adjustment of -50 on a balance of 30 overdraws the customer"):
+            self.service.adjust(A, -50.0, "Correction")
+        with self.assertRaises(UserError, msg="a spend of 50 without overdraft on a balance of 30 overdraws"):
+            self.service.spend(A, 50.0, allow_overdraft=False)
+        self.assertEqual(self.snapshot(), before)
+        self.assert_invariant()
+
 
 @tagged("post_install", "-at_install")
 class TestMails(MovementCase):
