@@ -100,6 +100,44 @@ class CustomerCreditCommon(TransactionCase):
                     company.currency_id.compare_amounts(lot.balance, sum(lot.line_ids.mapped("amount"))), 0
                 )
 
+    def _snapshot(self):
+        """What a rejected movement must not touch: ledger, lots, journal entries, balances."""
+        self.env.flush_all()
+        Lot = self.env["customer.credit"].sudo()
+        return {
+            "lines": self.env["customer.credit.line"].sudo().search_count([]),
+            "lots": Lot.search_count([]),
+            "moves": self.env["account.move"].sudo().search_count([]),
+            "move_lines": self.env["account.move.line"].sudo().search_count([]),
+            "lot_values": [
+                (lot.id, lot.partner_id.id, lot.amount, lot.balance, lot.state, lot.end_state, lot.expiry_date)
+                for lot in Lot.search([("partner_id", "in", (self.partner_a | self.partner_b | self.partner_c).ids)])
+            ],
+            "balances": [self.balance(p) for p in (self.partner_a, self.partner_b, self.partner_c)],
+            "gl": [self.gl_balance(p) for p in (self.partner_a, self.partner_b, self.partner_c)],
+        }
+
+    def assert_rejected(self, exception, pattern, func, *args, **kwargs):
+        """``func`` raises ``exception`` with a message matching ``pattern``
+        (unless None) and changes nothing.
+
+        Deliberately not ``self.assertRaises``: its savepoint would roll back what a faulty
+        implementation wrote before raising, hiding exactly what this checks.
+        """
+        before = self._snapshot()
+        error = None
+        try:
+            func(*args, **kwargs)
+        except exception as exc:
+            error = exc
+        if error is None:
+            self.fail(f"{getattr(func, '__name__', func)}{args} was accepted, expected {exception.__name__}")
+        if pattern:
+            self.assertRegex(str(error), pattern)
+        self.env.invalidate_all()
+        self.assertEqual(self._snapshot(), before, "a refused movement must change nothing")
+        return error
+
     def assert_move_lines(self, move, expected):
         """``expected``: list of (account, partner, debit, credit); compared as a multiset."""
         self.assertEqual(move.state, "posted")

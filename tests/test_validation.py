@@ -40,42 +40,6 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
 
     # ---- helpers -------------------------------------------------------
 
-    def _snapshot(self):
-        """What a rejected movement must not touch: ledger, lots, journal entries, balances."""
-        self.env.flush_all()
-        Lot = self.env["customer.credit"].sudo()
-        return {
-            "lines": self.env["customer.credit.line"].sudo().search_count([]),
-            "lots": Lot.search_count([]),
-            "moves": self.env["account.move"].sudo().search_count([]),
-            "move_lines": self.env["account.move.line"].sudo().search_count([]),
-            "lot_values": [
-                (lot.id, lot.partner_id.id, lot.amount, lot.balance, lot.state, lot.end_state, lot.expiry_date)
-                for lot in Lot.search([("partner_id", "in", (self.partner_a | self.partner_b | self.partner_c).ids)])
-            ],
-            "balances": [self.balance(p) for p in (self.partner_a, self.partner_b, self.partner_c)],
-            "gl": [self.gl_balance(p) for p in (self.partner_a, self.partner_b, self.partner_c)],
-        }
-
-    def assert_rejected(self, exception, pattern, func, *args, **kwargs):
-        """``func`` raises ``exception`` with a message matching ``pattern`` and changes nothing.
-
-        Deliberately not ``self.assertRaises``: its savepoint would roll back what a faulty
-        implementation wrote before raising, hiding exactly what this checks.
-        """
-        before = self._snapshot()
-        error = None
-        try:
-            func(*args, **kwargs)
-        except exception as exc:
-            error = exc
-        if error is None:
-            self.fail(f"{getattr(func, '__name__', func)}{args} was accepted, expected {exception.__name__}")
-        self.assertRegex(str(error), pattern)
-        self.env.invalidate_all()
-        self.assertEqual(self._snapshot(), before, "a refused movement must change nothing")
-        return error
-
     def only(self, available, amount=None):
         """The message of a movement refused for lack of credit."""
         pattern = f"has only {re.escape(format_amount(self.env, available, self.currency))} of credit available"
