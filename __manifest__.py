@@ -20,6 +20,7 @@
         "wizards/customer_credit_lot_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/account_journal_views.xml",
+        "views/account_move_views.xml",
         "views/pos_payment_method_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",

@@ -5,6 +5,29 @@ from odoo.exceptions import UserError
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    def _compute_show_reset_to_draft_button(self):
+        super()._compute_show_reset_to_draft_button()
+        for move in self:
+            if move.show_reset_to_draft_button and move._customer_credit_lines():
+                move.show_reset_to_draft_button = False
+
+    def action_pay_with_credit(self):
+        """Open the credit wizard to pay this customer invoice from the customer's credit."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Pay with Credit"),
+            "res_model": "customer.credit.operation.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_operation": "spend",
+                "default_invoice_id": self.id,
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_company_id": self.company_id.id,
+            },
+        }
+
     def _customer_credit_lines(self):
         """Journal items of these entries on a Customer Credit account."""
         accounts = self.company_id.credit_account_id

@@ -29,7 +29,7 @@ class CustomerCredit(models.Model):
     )
     product_id = fields.Many2one("product.product", readonly=True, check_company=True, ondelete="restrict")
     amount = fields.Monetary(string="Initial Amount", readonly=True)
-    balance = fields.Monetary(string="Remaining Balance", compute="_compute_balance", store=True, tracking=True)
+    balance = fields.Monetary(string="Remaining Balance", compute="_compute_balance", store=True)
     end_state = fields.Selection([("expired", "Expired"), ("cancelled", "Cancelled")], readonly=True, copy=False)
     state = fields.Selection(
         [("active", "Active"), ("used", "Used"), ("expired", "Expired"), ("cancelled", "Cancelled")],

@@ -621,6 +621,17 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         lines = Line.create(vals_list)
+        for line in lines.filtered("lot_id"):
+            line.lot_id._message_log(
+                body=self.env._(
+                    "%(kind)s of %(amount)s: balance %(before)s → %(after)s (%(label)s)",
+                    kind=dict(line._fields["kind"]._description_selection(self.env))[line.kind],
+                    amount=format_amount(self.env, line.amount, currency),
+                    before=format_amount(self.env, line.lot_balance_before, currency),
+                    after=format_amount(self.env, line.lot_balance_after, currency),
+                    label=line.name,
+                )
+            )
         self.env.flush_all()
         self._notify(lines)
         return lines.with_env(self.env)

@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import CustomerCreditCommon
 
@@ -65,5 +65,54 @@ class TestAccountProtection(CustomerCreditCommon):
         # the supported correction: cancel the lot, which posts the reversal through the service
         self.service.cancel(line.lot_id, reason="typo")
         self.assertEqual(self.gl_balance(self.partner_a), 0.0)
+        self.assertEqual(self.balance(self.partner_a), 0.0)
+        self.assert_invariant()
+
+    def test_reset_to_draft_hidden_on_credit_entries(self):
+        line = self.service.topup(self.partner_a, 12.0, self.cash_journal)
+        self.assertFalse(line.move_id.show_reset_to_draft_button)
+
+    def test_lot_chatter_logs_each_movement(self):
+        lot = self.service.topup(self.partner_a, 30.0, self.cash_journal).lot_id
+        self.service.spend(self.partner_a, 12.5)
+        bodies = lot.message_ids.mapped("body")
+        self.assertTrue(any("Top-up of" in body and "30.00" in body for body in bodies), bodies)
+        self.assertTrue(any("Spend of" in body and "17.50" in body for body in bodies), bodies)
+
+    def test_pay_invoice_with_credit_wizard(self):
+        self.service.topup(self.partner_a, 50.0, self.cash_journal)
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner_a.id,
+                "invoice_line_ids": [(0, 0, {"name": "Service", "quantity": 1, "price_unit": 80.0, "tax_ids": []})],
+            }
+        )
+        invoice.action_post()
+        billing = new_test_user(
+            self.env,
+            login="cc_billing",
+            groups="account.group_account_invoice,customer_credit.group_customer_credit_user",
+        )
+        action = invoice.with_user(billing).action_pay_with_credit()
+        wizard = self.env["customer.credit.operation.wizard"].with_user(billing).with_context(action["context"]).new({})
+        wizard._onchange_invoice_id()
+        self.assertEqual(wizard.amount, 50.0, "the proposed amount is capped by the available credit")
+        wizard = (
+            self.env["customer.credit.operation.wizard"]
+            .with_user(billing)
+            .with_context(action["context"])
+            .create({"amount": 50.0})
+        )
+        wizard.action_confirm()
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(invoice.amount_residual, 30.0)
+        spend = self.env["customer.credit.line"].search([("invoice_id", "=", invoice.id)])
+        self.assertEqual(spend.amount, -50.0)
+        receivable = self.partner_a.property_account_receivable_id
+        self.assert_move_lines(
+            spend.move_id,
+            [(self.credit_account, self.partner_a, 50.0, 0.0), (receivable, self.partner_a, 0.0, 50.0)],
+        )
         self.assertEqual(self.balance(self.partner_a), 0.0)
         self.assert_invariant()

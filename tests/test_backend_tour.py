@@ -45,3 +45,25 @@ class TestBackendTour(HttpCase):
         lines = self.env["customer.credit.line"].search([("partner_id", "=", self.partner.id)])
         self.assertEqual(lines.mapped("kind"), ["topup"])
         self.assertAlmostEqual(self._posted_credit_balance(), -20.0)
+
+    def test_pay_invoice_with_credit(self):
+        self.env["customer.credit.service"].topup(self.partner, 200.0, self.cash)
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner.id,
+                "invoice_line_ids": [(0, 0, {"name": "Service", "quantity": 1, "price_unit": 115.0, "tax_ids": []})],
+            }
+        )
+        invoice.action_post()
+        self.start_tour(
+            f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+            "customer_credit_invoice_pay",
+            login="admin",
+        )
+        self.assertEqual(invoice.payment_state, "paid")
+        spend = self.env["customer.credit.line"].search([("partner_id", "=", self.partner.id), ("kind", "=", "spend")])
+        self.assertEqual((spend.amount, spend.invoice_id, spend.partner_balance_after), (-115.0, invoice, 85.0))
+        receivable = spend.move_id.line_ids.filtered(lambda aml: aml.account_id.account_type == "asset_receivable")
+        self.assertEqual((receivable.credit, receivable.partner_id, receivable.reconciled), (115.0, self.partner, True))
+        self.assertAlmostEqual(self._posted_credit_balance(), -85.0)

@@ -7,7 +7,13 @@ class CustomerCreditOperationWizard(models.TransientModel):
     _description = "Customer Credit Movement"
 
     operation = fields.Selection(
-        [("topup", "Top-up"), ("withdraw", "Withdraw"), ("adjust", "Adjust"), ("transfer", "Transfer")],
+        [
+            ("topup", "Top-up"),
+            ("spend", "Pay Invoice"),
+            ("withdraw", "Withdraw"),
+            ("adjust", "Adjust"),
+            ("transfer", "Transfer"),
+        ],
         required=True,
         default="topup",
     )
@@ -31,6 +37,20 @@ class CustomerCreditOperationWizard(models.TransientModel):
     direction = fields.Selection([("increase", "Increase"), ("decrease", "Decrease")], default="increase")
     reason = fields.Char()
     to_partner_id = fields.Many2one("res.partner", string="To Customer")
+    invoice_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('payment_state', 'in', ('not_paid', 'partial')), ('commercial_partner_id', '=', partner_id), "
+        "('company_id', '=', company_id)]",
+    )
+    invoice_residual = fields.Monetary(related="invoice_id.amount_residual", string="Amount Due")
+
+    @api.onchange("invoice_id")
+    def _onchange_invoice_id(self):
+        if self.invoice_id and self.partner_id:
+            available = self.env["customer.credit.service"].get_balances(self.partner_id, self.company_id)
+            self.amount = min(self.invoice_id.amount_residual, available["available"])
 
     @api.onchange("operation", "company_id")
     def _onchange_operation(self):
@@ -55,6 +75,10 @@ class CustomerCreditOperationWizard(models.TransientModel):
                 notes=self.notes,
                 **common,
             )
+        elif self.operation == "spend":
+            if not self.invoice_id:
+                raise UserError(self.env._("Select the invoice to pay with credit."))
+            lines = service.spend(self.partner_id, self.amount, invoice=self.invoice_id, **common)
         elif self.operation == "withdraw":
             lines = service.withdraw(self.partner_id, self.amount, self.journal_id, **common)
         elif self.operation == "adjust":

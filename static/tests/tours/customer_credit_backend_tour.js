@@ -82,3 +82,29 @@ registry.category("web_tour.tours").add("customer_credit_backend_withdraw_error"
         },
     ],
 });
+
+// An invoice is paid from the customer's credit with the "Pay with Credit" button.
+registry.category("web_tour.tours").add("customer_credit_invoice_pay", {
+    steps: () => [
+        {
+            content: "Pay the posted invoice with credit",
+            trigger: ".o_form_view button[name=action_pay_with_credit]",
+            run: "click",
+        },
+        {
+            content: "The wizard proposes the amount due, within the available credit",
+            trigger: ".modal div[name=amount] input:value(115.00)",
+        },
+        {
+            trigger: ".modal div[name=invoice_id] input:value(INV)",
+        },
+        {
+            trigger: ".modal button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "The invoice is paid",
+            trigger: ".o_form_view .ribbon:contains(Paid), .o_form_view .o_widget_web_ribbon:contains(Paid)",
+        },
+    ],
+});
