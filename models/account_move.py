@@ -6,10 +6,11 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def _compute_show_reset_to_draft_button(self):
-        super()._compute_show_reset_to_draft_button()
+        res = super()._compute_show_reset_to_draft_button()
         for move in self:
             if move.show_reset_to_draft_button and move._customer_credit_lines():
                 move.show_reset_to_draft_button = False
+        return res
 
     def action_pay_with_credit(self):
         """Open the credit wizard to pay this customer invoice from the customer's credit."""

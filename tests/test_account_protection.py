@@ -95,13 +95,15 @@ class TestAccountProtection(CustomerCreditCommon):
             groups="account.group_account_invoice,customer_credit.group_customer_credit_user",
         )
         action = invoice.with_user(billing).action_pay_with_credit()
-        wizard = self.env["customer.credit.operation.wizard"].with_user(billing).with_context(action["context"]).new({})
+        wizard = (
+            self.env["customer.credit.operation.wizard"].with_user(billing).with_context(**action["context"]).new({})
+        )
         wizard._onchange_invoice_id()
         self.assertEqual(wizard.amount, 50.0, "the proposed amount is capped by the available credit")
         wizard = (
             self.env["customer.credit.operation.wizard"]
             .with_user(billing)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"amount": 50.0})
         )
         wizard.action_confirm()

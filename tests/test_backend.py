@@ -304,7 +304,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assertEqual(
             (action["res_model"], action["context"]["default_mode"]), ("customer.credit.lot.wizard", "cancel")
         )
-        wizard = self.LotWizard.with_context(action["context"]).create({"reason": "Entered twice"})
+        wizard = self.LotWizard.with_context(**action["context"]).create({"reason": "Entered twice"})
         self.assertEqual((wizard.lot_id, wizard.mode, wizard.balance), (lot, "cancel", 40.0))
         self.assertEqual(wizard.action_confirm(), {"type": "ir.actions.act_window_close"})
         self.assertEqual(lot.state, "cancelled")
@@ -323,7 +323,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         lot = self._lot(self.service.topup(self.partner_a, 40.0, self.cash_journal))
         self.service.spend(self.partner_a, 15.0)
         action = lot.with_user(self.user_manager).with_context(lot_wizard_mode="expire").action_open_lot_wizard()
-        wizard = self.LotWizard.with_context(action["context"]).create({"reason": "Customer left"})
+        wizard = self.LotWizard.with_context(**action["context"]).create({"reason": "Customer left"})
         self.assertEqual((wizard.mode, wizard.balance), ("expire", 25.0))
         wizard.action_confirm()
         self.assertRecordValues(lot, [{"state": "expired", "balance": 0.0, "expiry_date": self.today}])
@@ -367,7 +367,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
             },
         )
         self.assertEqual(action["context"], {"default_partner_id": self.partner_a.id, "default_operation": "withdraw"})
-        wizard = self.Wizard.with_context(action["context"]).create(
+        wizard = self.Wizard.with_context(**action["context"]).create(
             {"amount": 20.0, "journal_id": self.cash_journal.id}
         )
         self.assertEqual((wizard.partner_id, wizard.operation, wizard.balance), (self.partner_a, "withdraw", 50.0))

@@ -39,7 +39,6 @@ class CustomerCreditOperationWizard(models.TransientModel):
     to_partner_id = fields.Many2one("res.partner", string="To Customer")
     invoice_id = fields.Many2one(
         "account.move",
-        string="Invoice",
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
         "('payment_state', 'in', ('not_paid', 'partial')), ('commercial_partner_id', '=', partner_id), "
         "('company_id', '=', company_id)]",
