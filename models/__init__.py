@@ -1,6 +1,7 @@
 from . import res_company
 from . import account_journal
 from . import account_move
+from . import account_move_line
 from . import account_chart_template
 from . import customer_credit
 from . import customer_credit_line

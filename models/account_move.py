@@ -31,7 +31,7 @@ class AccountMove(models.Model):
 
     def _customer_credit_lines(self):
         """Journal items of these entries on a Customer Credit account."""
-        accounts = self.company_id.credit_account_id
+        accounts = self.env["res.company"]._customer_credit_accounts()
         return self.line_ids.filtered(lambda line: line.account_id in accounts)
 
     def _post(self, soft=True):

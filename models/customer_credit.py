@@ -1,5 +1,9 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 # What users may change on a lot; everything else only changes through the credit service.
 USER_FIELDS = {"notes", "expiry_date"}
@@ -97,8 +101,12 @@ class CustomerCredit(models.Model):
     def write(self, vals):
         if self._is_service_call():
             return super().write(vals)
-        if "expiry_date" in vals and any(lot.end_state for lot in self):
-            raise UserError(self.env._("The expiry date of an expired or cancelled credit cannot be changed."))
+        self.check_access("write")
+        if "expiry_date" in vals:
+            if any(lot.end_state for lot in self):
+                raise UserError(self.env._("The expiry date of an expired or cancelled credit cannot be changed."))
+            if not self.env.user.has_group("customer_credit.group_customer_credit_manager"):
+                raise UserError(self.env._("Only a Credit Manager can change the expiry date of a credit."))
         if any(field not in USER_FIELDS and not field.startswith(("message_", "activity_")) for field in vals):
             raise UserError(
                 self.env._("The amounts, owner and state of a credit lot only change through credit movements.")
@@ -136,11 +144,18 @@ class CustomerCredit(models.Model):
         domain = [("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))]
         lots = self.sudo().search(domain, limit=batch_size, order="expiry_date, id")
         service = self.env["customer.credit.service"].sudo()
+        done = self.browse()
         for lot in lots:
-            service.expire(lot, reason=self.env._("Expiry date reached"))
-        remaining = self.sudo().search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(lots), remaining=remaining)
-        return lots
+            try:
+                with self.env.cr.savepoint():
+                    service.expire(lot, reason=self.env._("Expiry date reached"))
+                done |= lot
+            except UserError as error:
+                # one lot that cannot expire (e.g. no breakage account) must not block the others
+                _logger.warning("Credit %s could not expire: %s", lot.name, error)
+        remaining = self.sudo().search_count(domain) - (len(lots) - len(done))
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=max(remaining, 0))
+        return done
 
     def _is_service_call(self):
         """Writes from the credit service: in sudo and flagged (a context alone can be forged)."""

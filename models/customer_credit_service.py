@@ -13,6 +13,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, format_amount
 
 MANAGER_KINDS = {"withdraw", "adjust", "cancel", "expire"}
+LINK_FIELDS = {"pos_order_id", "pos_payment_id", "sale_order_id", "transaction_id", "invoice_id"}
 CANCELLABLE_ORIGINS = {"manual", "granted", "pos", "website", "adjust"}
 
 
@@ -44,7 +45,7 @@ class CustomerCreditService(models.AbstractModel):
     ):
         """Add credit paid through a cash/bank ``journal`` (Dr journal account, Cr Customer Credit)
         or, with ``granted``, given for free (Dr granted-credit account)."""
-        self._check_access("topup")
+        self._check_access("adjust" if granted else "topup")
         partner, company, currency = self._context_of(partner, company, currency)
         amount = self._check_amount(amount, currency)
         if credit_type not in ("generic", "product"):
@@ -118,6 +119,15 @@ class CustomerCreditService(models.AbstractModel):
                 )
             if invoice.state != "posted" or invoice.move_type != "out_invoice":
                 raise UserError(self.env._("Only posted customer invoices can be paid with credit."))
+            if invoice.currency_id != currency:
+                raise UserError(
+                    self.env._(
+                        "Credit is kept in %(currency)s: the invoice %(invoice)s in %(other)s cannot be paid with it.",
+                        currency=currency.name,
+                        invoice=invoice.name,
+                        other=invoice.currency_id.name,
+                    )
+                )
             if currency.compare_amounts(amount, invoice.amount_residual) > 0:
                 raise UserError(
                     self.env._(
@@ -167,6 +177,7 @@ class CustomerCreditService(models.AbstractModel):
         if not spend_lines or len(spend_lines.partner_id) != 1 or len(spend_lines.move_id) != 1:
             raise UserError(self.env._("Refund one credit payment at a time."))
         partner, company, currency = spend_lines.partner_id, spend_lines.company_id, spend_lines.currency_id
+        self._check_company_allowed(company)
         self._lock([partner], company)
         refundable = {line: line._refundable_amount() for line in spend_lines}
         total = currency.round(sum(refundable.values()))
@@ -174,29 +185,36 @@ class CustomerCreditService(models.AbstractModel):
         if currency.compare_amounts(total, 0.0) <= 0:
             raise UserError(self.env._("This credit payment has already been refunded in full."))
         if currency.compare_amounts(amount, total) > 0:
-            raise UserError(self.env._("At most %(total)s can still be refunded on this payment.", total=total))
-        entries, to_new_lot, rest = [], [], amount
-        # Give back to the lots in the reverse order of their consumption.
+            raise UserError(
+                self.env._(
+                    "At most %(total)s can still be refunded on this payment.",
+                    total=format_amount(self.env, total, currency),
+                )
+            )
+        entries, rest = [], amount
+        overdraft = self._overdraft_balance(partner, company)
+        # Give back in the reverse order of consumption. Generic value first settles an open
+        # overdraft, so generic credit and an overdraft never stand side by side; what cannot go
+        # back to its lot (expired, cancelled, or taken as overdraft) makes a new refund lot.
         for line in spend_lines.sorted("id", reverse=True):
             part = min(rest, refundable[line])
             if currency.compare_amounts(part, 0.0) <= 0:
                 continue
             rest = currency.round(rest - part)
-            if line.lot_id and line.lot_id._can_take_refund():
-                entries.append({"partner": partner, "lot": line.lot_id, "amount": part, "refunded_line": line})
+            lot = line.lot_id if line.lot_id and line.lot_id._can_take_refund() else None
+            if not (lot and lot.credit_type == "product") and currency.compare_amounts(overdraft, 0.0) < 0:
+                settle = min(part, -overdraft)
+                overdraft = currency.round(overdraft + settle)
+                entries.append({"partner": partner, "lot": None, "amount": settle, "refunded_line": line})
+                part = currency.round(part - settle)
+            if currency.compare_amounts(part, 0.0) <= 0:
+                continue
+            entry = {"partner": partner, "amount": part, "refunded_line": line}
+            if lot:
+                entry["lot"] = lot
             else:
-                to_new_lot.append((line, part))
-        for line, part in to_new_lot:
-            generic = self._allocate_credit(
-                partner,
-                company,
-                part,
-                {"credit_type": "generic", "origin": "refund"},
-                pending=entries,
-            )
-            for entry in generic:
-                entry["refunded_line"] = line
-            entries += generic
+                entry["lot_vals"] = {"credit_type": "generic", "origin": "refund"}
+            entries.append(entry)
         counterpart = spend_lines.move_id.line_ids.filtered(lambda aml: aml.account_id != company.credit_account_id)[
             :1
         ].account_id
@@ -269,8 +287,12 @@ class CustomerCreditService(models.AbstractModel):
         out_entries = self._allocate_debit(partner, company, amount, allow_overdraft=False)
         for entry in out_entries:
             entry["kind"] = "transfer_out"
+        expiries = [entry["lot"].expiry_date for entry in out_entries if entry.get("lot") and entry["lot"].expiry_date]
         in_entries = self._allocate_credit(
-            to_partner, company, amount, {"credit_type": "generic", "origin": "transfer"}
+            to_partner,
+            company,
+            amount,
+            {"credit_type": "generic", "origin": "transfer", "expiry_date": min(expiries) if expiries else False},
         )
         for entry in in_entries:
             entry["kind"] = "transfer_in"
@@ -286,6 +308,7 @@ class CustomerCreditService(models.AbstractModel):
         lines = self.env["customer.credit.line"]
         for lot in lots.sudo():
             partner, company, currency = lot.partner_id, lot.company_id, lot.currency_id
+            self._check_company_allowed(company)
             if not company.credit_breakage_account_id:
                 raise UserError(self.env._("Set a breakage income account in the Customer Credit settings first."))
             self._lock([partner], company)
@@ -320,6 +343,7 @@ class CustomerCreditService(models.AbstractModel):
         lot = lot.sudo()
         lot.ensure_one()
         partner, company, currency = lot.partner_id, lot.company_id, lot.currency_id
+        self._check_company_allowed(company)
         self._lock([partner], company)
         lot.invalidate_recordset()
         if lot.state in ("expired", "cancelled"):
@@ -350,7 +374,7 @@ class CustomerCreditService(models.AbstractModel):
     def get_balances(self, partner, company=None, product=None):
         """Balances of a customer: total, usable generic (with overdraft), product-specific (of
         ``product``, or of all products), and what a spend (on ``product``) would accept now."""
-        partner = partner.commercial_partner_id
+        partner = partner.sudo().commercial_partner_id
         company = company or self.env.company
         currency = company.currency_id
         lots = self._usable_lots(partner, company, product, all_products=not product)
@@ -397,8 +421,7 @@ class CustomerCreditService(models.AbstractModel):
                     company=company.name,
                 )
             )
-        if not self.env.su and company not in self.env.user.company_ids:
-            raise UserError(self.env._("You cannot record credit in the company %s.", company.name))
+        self._check_company_allowed(company)
         if currency and currency != company.currency_id:
             raise UserError(
                 self.env._(
@@ -410,6 +433,10 @@ class CustomerCreditService(models.AbstractModel):
         if not company.credit_account_id or not company.credit_journal_id:
             company._customer_credit_setup_accounting()
         return partner, company, company.currency_id
+
+    def _check_company_allowed(self, company):
+        if not self.env.su and company not in self.env.user.company_ids:
+            raise UserError(self.env._("You cannot record credit in the company %s.", company.name))
 
     def _check_amount(self, amount, currency):
         if isinstance(amount, bool) or not isinstance(amount, int | float):
@@ -552,11 +579,10 @@ class CustomerCreditService(models.AbstractModel):
             entries.append({"partner": partner, "lot": None, "amount": -rest})
         return entries
 
-    def _allocate_credit(self, partner, company, amount, lot_vals, pending=None):
+    def _allocate_credit(self, partner, company, amount, lot_vals):
         """Plan adding generic ``amount``: it first settles an overdraft, the rest makes a new lot."""
         currency = company.currency_id
         overdraft = self._overdraft_balance(partner, company)
-        overdraft += sum(e["amount"] for e in pending or [] if not e.get("lot") and not e.get("lot_vals"))
         entries, rest = [], amount
         if currency.compare_amounts(overdraft, 0.0) < 0:
             settle = min(rest, -overdraft)
@@ -568,6 +594,8 @@ class CustomerCreditService(models.AbstractModel):
 
     def _commit(self, kind, company, currency, entries, counterparts, label, links=None, move=None, reason=None):
         """Write the planned ledger lines and post their journal entry (or link ``move``)."""
+        if set(links or {}) - LINK_FIELDS:
+            raise UserError(self.env._("A credit movement can only link to its source documents."))
         Lot = self.env["customer.credit"].sudo().with_context(customer_credit_service=True)
         Line = self.env["customer.credit.line"].sudo().with_context(customer_credit_service=True)
         operation_ref = uuid.uuid4().hex[:12].upper()

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class ResCompany(models.Model):
@@ -41,6 +42,21 @@ class ResCompany(models.Model):
         string="Default Credit Validity (months)",
         help="Default validity of new credit lots; 0 means no expiry.",
     )
+
+    def write(self, vals):
+        if "credit_account_id" in vals:
+            changed = self.filtered(lambda company: company.credit_account_id.id != vals["credit_account_id"])
+            if changed and self.env["customer.credit.line"].sudo().search_count(
+                [("company_id", "in", changed.ids)], limit=1
+            ):
+                raise UserError(
+                    self.env._("The Customer Credit account cannot be changed once credit movements exist.")
+                )
+        return super().write(vals)
+
+    def _customer_credit_accounts(self):
+        """The Customer Credit accounts of all companies (a branch may post on its parent's)."""
+        return self.sudo().search([("credit_account_id", "!=", False)]).credit_account_id
 
     def _customer_credit_setup_accounting(self):
         """Create the accounts and the journal of customer credit where they are missing.

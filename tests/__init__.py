@@ -6,3 +6,4 @@ from . import test_backend
 from . import test_backend_tour
 from . import test_concurrency
 from . import test_account_protection
+from . import test_hardening

@@ -793,8 +793,8 @@ class TestOverdraft(MovementCase):
         # refunded last consumed first: the overdraft part settles the overdraft, the rest goes to the lot
         lines = self.service.refund(spent, 25.0).sorted("id")
         self.assertEqual(len(lines), 2)
-        self.assertLine(lines[0], "refund", 5.0, lot, -20.0, -15.0, 0.0, 5.0)
-        self.assertLine(lines[1], "refund", 20.0, False, -15.0, 5.0)
+        self.assertLine(lines[0], "refund", 20.0, False, -20.0, 0.0)
+        self.assertLine(lines[1], "refund", 5.0, lot, 0.0, 5.0, 0.0, 5.0)
         self.assertEqual(lines.refunded_line_id, spent)
         self.assertAmount(self.overdraft(A), 0.0)
         self.assertAmount(self.balance(A), 5.0)
@@ -855,15 +855,16 @@ class TestOverdraft(MovementCase):
         self.assert_invariant()
 
     def _overdrawn_with_refunded_lot(self):
-        """Balance 30 made of a lot of 50 (refilled by a refund) and an overdraft of -20."""
+        """Balance 30 after a refund of 50 that first settled an overdraft of -20 (lot back to 30)."""
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 100.0})
         lot = self.lot_of(self.topup(A, 50.0))
         spent = self.service.spend(A, 50.0)
         self.service.spend(A, 20.0)
-        self.service.refund(spent)
-        self.assertAmount(lot.balance, 50.0)
-        self.assertAmount(self.overdraft(A), -20.0)
+        refund = self.service.refund(spent)
+        self.assertEqual(sorted((line.lot_id.id, line.amount) for line in refund), [(False, 20.0), (lot.id, 30.0)])
+        self.assertAmount(lot.balance, 30.0)
+        self.assertAmount(self.overdraft(A), 0.0)
         self.assertAmount(self.balance(A), 30.0)
         self.assertAmount(self.service.get_balances(A)["generic"], 30.0)
         return A

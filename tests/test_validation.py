@@ -229,7 +229,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
 
     def test_refund_limits(self):
         spend = self.service.spend(self.partner_a, 30.0)
-        self.assert_rejected(UserError, r"At most 30\.0", self.service.refund, spend, 30.01)
+        self.assert_rejected(UserError, r"At most \$\s30\.00", self.service.refund, spend, 30.01)
         self.assert_rejected(UserError, "must be positive", self.service.refund, spend, 0.0)
         self.assert_rejected(UserError, "more decimals", self.service.refund, spend, 1.001)
         self.assert_rejected(

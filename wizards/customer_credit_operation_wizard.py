@@ -60,6 +60,8 @@ class CustomerCreditOperationWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        if self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
+            raise UserError(self.env._("The amount must be positive."))
         service = self.env["customer.credit.service"].with_company(self.company_id)
         common = {"company": self.company_id}
         if self.operation == "topup":
