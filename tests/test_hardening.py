@@ -185,7 +185,7 @@ class TestHardening(CustomerCreditCommon):
 
         def expire(service, lots, reason=None):
             if lots == lot_a:
-                raise UserError("no breakage account")
+                raise UserError(service.env._("no breakage account"))
             return original(service, lots, reason=reason)
 
         self.patch(Service, "expire", expire)
