@@ -132,9 +132,9 @@ class CustomerCreditService(models.AbstractModel):
                 raise UserError(
                     self.env._(
                         "%(amount)s is more than the amount due on %(invoice)s (%(due)s).",
-                        amount=amount,
+                        amount=format_amount(self.env, amount, currency),
                         invoice=invoice.name,
-                        due=invoice.amount_residual,
+                        due=format_amount(self.env, invoice.amount_residual, currency),
                     )
                 )
             counterpart_account = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[
@@ -668,9 +668,9 @@ class CustomerCreditService(models.AbstractModel):
         credit_account = company.credit_account_id
         line_vals = []
         for partner, total in partner_totals.items():
-            line_vals.append(self._move_line_vals(credit_account, partner, -total, label))
+            line_vals.append(self._move_line_vals(credit_account, partner, -currency.round(total), label))
         for account, partner, balance, line_label in counterparts:
-            line_vals.append(self._move_line_vals(account, partner, balance, line_label))
+            line_vals.append(self._move_line_vals(account, partner, currency.round(balance), line_label))
         line_vals = [vals for vals in line_vals if vals["debit"] or vals["credit"]]
         partners = list(partner_totals)
         move = (
