@@ -143,6 +143,8 @@ class CustomerCredit(models.Model):
         """Expire the lots past their expiry date, a batch at a time (safe to run again)."""
         domain = [("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))]
         lots = self.sudo().search(domain, limit=batch_size, order="expiry_date, id")
+        # lock customers in id order, as transfers do, so the batch cannot deadlock with them
+        lots = lots.sorted(lambda lot: (lot.partner_id.id, lot.id))
         service = self.env["customer.credit.service"].sudo()
         done = self.browse()
         for lot in lots:

@@ -535,6 +535,7 @@ class CustomerCreditService(models.AbstractModel):
         return self.env.cr.fetchone()[0]
 
     def _overdraft_limit(self, partner, company):
+        partner = partner.sudo().with_company(company)
         if not partner.credit_allow_overdraft:
             return 0.0
         return partner.credit_overdraft_limit or company.credit_overdraft_limit

@@ -37,13 +37,17 @@ class ResPartner(models.Model):
     )
     credit_allow_overdraft = fields.Boolean(
         groups=CREDIT_MANAGER,
+        company_dependent=True,
         string="Allow Credit Overdraft",
         help="Let this customer spend more credit than they have, down to the overdraft limit.",
     )
-    credit_overdraft_limit = fields.Monetary(
+    # company-dependent, so a Float (Odoo 18 stores company-dependent values as JSON, which
+    # Monetary fields do not support); shown as money in the company's currency
+    credit_overdraft_limit = fields.Float(
         groups=CREDIT_MANAGER,
+        company_dependent=True,
         string="Overdraft Limit",
-        currency_field="credit_currency_id",
+        digits="Account",
         help="Leave empty to use the company's default limit.",
     )
     credit_lock_seq = fields.Integer(readonly=True, copy=False, groups="base.group_system")

@@ -194,3 +194,14 @@ class TestHardening(CustomerCreditCommon):
         self.assertNotIn(lot_a, done)
         self.assertEqual((lot_a.state, lot_b.state), ("active", "expired"))
         self.assert_invariant()
+
+    def test_overdraft_is_allowed_per_company(self):
+        company2 = self.env["res.company"].create({"name": "Hardening Co 3", "currency_id": self.currency.id})
+        self.env["account.chart.template"].try_loading("generic_coa", company=company2, install_demo=False)
+        self.partner_a.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 40.0})
+        self.service.spend(self.partner_a, 30.0)
+        self.assertEqual(self.balance(self.partner_a), -30.0)
+        service2 = self.service.with_company(company2)
+        self.assert_rejected(UserError, "only", service2.spend, self.partner_a, 30.0, company=company2)
+        self.assertFalse(self.partner_a.with_company(company2).credit_allow_overdraft)
+        self.assert_invariant(self.company | company2)
