@@ -1,14 +1,17 @@
 from odoo import models
 from odoo.exceptions import UserError
 
+from .customer_credit_service import is_service_env
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     def _compute_show_reset_to_draft_button(self):
         res = super()._compute_show_reset_to_draft_button()
-        for move in self:
-            if move.show_reset_to_draft_button and move._customer_credit_lines():
+        accounts = self.env["res.company"]._customer_credit_accounts()
+        for move in self.filtered("show_reset_to_draft_button"):
+            if move.line_ids.account_id & accounts:
                 move.show_reset_to_draft_button = False
         return res
 
@@ -35,8 +38,7 @@ class AccountMove(models.Model):
         return self.line_ids.filtered(lambda line: line.account_id in accounts)
 
     def _post(self, soft=True):
-        service_call = self.env.su and self.env.context.get("customer_credit_service")
-        if not service_call and self._customer_credit_lines():
+        if not is_service_env(self.env) and self._customer_credit_lines():
             raise UserError(
                 self.env._(
                     "The Customer Credit account only moves with credit movements (top-up, payment, refund, "

@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.exceptions import UserError
 
+from .customer_credit_service import is_service_env
+
 # What makes a posted journal item count in an account balance, per partner.
 BALANCE_FIELDS = {"account_id", "partner_id", "debit", "credit", "balance", "amount_currency", "company_id"}
 
@@ -9,7 +11,7 @@ class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
     def write(self, vals):
-        if BALANCE_FIELDS.intersection(vals) and not (self.env.su and self.env.context.get("customer_credit_service")):
+        if BALANCE_FIELDS.intersection(vals) and not is_service_env(self.env):
             accounts = self.env["res.company"]._customer_credit_accounts()
             posted = self.filtered(lambda line: line.parent_state == "posted")
             new_account = vals.get("account_id")

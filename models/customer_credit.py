@@ -3,6 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .customer_credit_service import is_service_env
+
 _logger = logging.getLogger(__name__)
 
 # What users may change on a lot; everything else only changes through the credit service.
@@ -91,7 +93,7 @@ class CustomerCredit(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.browse().check_access("create")
-        if not self._is_service_call():
+        if not is_service_env(self.env):
             raise UserError(self.env._("Credit lots are created by top-ups, refunds and transfers, not by hand."))
         for vals in vals_list:
             if vals.get("name", "/") == "/":
@@ -99,7 +101,7 @@ class CustomerCredit(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if self._is_service_call():
+        if is_service_env(self.env):
             return super().write(vals)
         self.check_access("write")
         if "expiry_date" in vals:
@@ -158,10 +160,6 @@ class CustomerCredit(models.Model):
         remaining = self.sudo().search_count(domain) - (len(lots) - len(done))
         self.env["ir.cron"]._notify_progress(done=len(done), remaining=max(remaining, 0))
         return done
-
-    def _is_service_call(self):
-        """Writes from the credit service: in sudo and flagged (a context alone can be forged)."""
-        return self.env.su and self.env.context.get("customer_credit_service")
 
     def _can_take_refund(self):
         """Whether value may go back into this lot (not ended, not past its expiry date)."""

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .customer_credit_service import is_service_env
+
 KINDS = [
     ("topup", "Top-up"),
     ("spend", "Spend"),
@@ -68,7 +70,7 @@ class CustomerCreditLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.browse().check_access("create")
-        if not (self.env.su and self.env.context.get("customer_credit_service")):
+        if not is_service_env(self.env):
             raise UserError(self.env._("Credit movements are recorded by the credit service only."))
         return super().create(vals_list)
 

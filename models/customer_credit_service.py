@@ -17,6 +17,12 @@ LINK_FIELDS = {"pos_order_id", "pos_payment_id", "sale_order_id", "transaction_i
 CANCELLABLE_ORIGINS = {"manual", "granted", "pos", "website", "adjust"}
 
 
+def is_service_env(env):
+    """Whether ``env`` is the credit service writing: in sudo and flagged (a context alone can be
+    forged by any RPC caller, sudo cannot)."""
+    return env.su and bool(env.context.get("customer_credit_service"))
+
+
 class CustomerCreditService(models.AbstractModel):
     _name = "customer.credit.service"
     _description = "Customer Credit Service"
@@ -202,19 +208,17 @@ class CustomerCreditService(models.AbstractModel):
                 continue
             rest = currency.round(rest - part)
             lot = line.lot_id if line.lot_id and line.lot_id._can_take_refund() else None
-            if not (lot and lot.credit_type == "product") and currency.compare_amounts(overdraft, 0.0) < 0:
-                settle = min(part, -overdraft)
-                overdraft = currency.round(overdraft + settle)
-                entries.append({"partner": partner, "lot": None, "amount": settle, "refunded_line": line})
-                part = currency.round(part - settle)
-            if currency.compare_amounts(part, 0.0) <= 0:
-                continue
-            entry = {"partner": partner, "amount": part, "refunded_line": line}
-            if lot:
-                entry["lot"] = lot
+            if lot and lot.credit_type == "product":
+                planned = [{"partner": partner, "lot": lot, "amount": part}]
             else:
-                entry["lot_vals"] = {"credit_type": "generic", "origin": "refund"}
-            entries.append(entry)
+                planned = self._allocate_credit(
+                    partner, company, part, {"credit_type": "generic", "origin": "refund"}, lot=lot, overdraft=overdraft
+                )
+                settled = sum(e["amount"] for e in planned if "lot_vals" not in e and not e["lot"])
+                overdraft = currency.round(overdraft + settled)
+            for entry in planned:
+                entry["refunded_line"] = line
+            entries += planned
         counterpart = spend_lines.move_id.line_ids.filtered(lambda aml: aml.account_id != company.credit_account_id)[
             :1
         ].account_id
@@ -580,17 +584,20 @@ class CustomerCreditService(models.AbstractModel):
             entries.append({"partner": partner, "lot": None, "amount": -rest})
         return entries
 
-    def _allocate_credit(self, partner, company, amount, lot_vals):
-        """Plan adding generic ``amount``: it first settles an overdraft, the rest makes a new lot."""
+    def _allocate_credit(self, partner, company, amount, lot_vals, lot=None, overdraft=None):
+        """Plan adding generic ``amount``: it first settles the overdraft (``overdraft``, by default
+        the customer's open one), the rest goes to ``lot`` or to a new lot made of ``lot_vals``."""
         currency = company.currency_id
-        overdraft = self._overdraft_balance(partner, company)
+        if overdraft is None:
+            overdraft = self._overdraft_balance(partner, company)
         entries, rest = [], amount
         if currency.compare_amounts(overdraft, 0.0) < 0:
             settle = min(rest, -overdraft)
             entries.append({"partner": partner, "lot": None, "amount": settle})
             rest = currency.round(rest - settle)
         if currency.compare_amounts(rest, 0.0) > 0:
-            entries.append({"partner": partner, "lot_vals": dict(lot_vals), "amount": rest})
+            target = {"lot": lot} if lot else {"lot_vals": dict(lot_vals)}
+            entries.append({"partner": partner, "amount": rest, **target})
         return entries
 
     def _commit(self, kind, company, currency, entries, counterparts, label, links=None, move=None, reason=None):
