@@ -25,13 +25,13 @@ HTTP_PORT ?= 8069
 PYTEST_ARGS ?=
 BENCH_N ?= 200
 TESTS ?= tests
-APT_PACKAGES := libpq-dev libldap2-dev libsasl2-dev postgresql chromium
+APT_PACKAGES := libpq-dev libldap2-dev libsasl2-dev postgresql chromium wkhtmltopdf
 export PGHOST := $(DB_HOST)
 export PGPORT := $(DB_PORT)
 export PGUSER := $(DB_USER)
 export PGPASSWORD := $(DB_PASSWORD)
 
-.PHONY: help odoo system venv postgres config base template test demo bench lint clean
+.PHONY: help odoo system venv postgres config base template test demo bench lint clean devtest devpytest
 
 help:
 	@echo "make demo   - set up and serve a demo database on http://127.0.0.1:$(HTTP_PORT) (admin/admin)"
@@ -133,6 +133,27 @@ demo: template
 	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) $(DEMO_DB)
 	@echo "Serving customer_credit demo on http://127.0.0.1:$(HTTP_PORT) (login admin / password admin)"
 	$(PY) $(ODOO_PATH)/odoo-bin -c $(CONF) -d $(DEMO_DB) --db-filter='^$(DEMO_DB)$$'
+
+# Developer loop (not CI): one persistent database per developer, updated in place, tests by tag.
+#   make devtest DEV_DB=cc_dev_me DEV_PORT=8071 TAGS=/customer_credit:TestCreditMovements
+DEV_DB ?= cc_dev
+DEV_PORT ?= 8071
+TAGS ?= /customer_credit
+devtest: base
+	@if psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DEV_DB)'" | grep -q 1; then mode=-u; \
+	  else $(VENV)/bin/click-odoo-copydb -c $(CONF) $(BASE_DB) $(DEV_DB); mode=-i; fi; \
+	$(PY) $(ODOO_PATH)/odoo-bin -c $(CONF) -d $(DEV_DB) $$mode customer_credit --test-tags '$(TAGS)' \
+	  --stop-after-init --http-port $(DEV_PORT) --log-level=test 2>&1 | tee $(BUILD)/devtest-$(DEV_DB).log \
+	  | grep -E "(ERROR|FAIL|CRITICAL|Traceback|tests when loading| ran [0-9]+ tests|failed, )" || true
+
+# Same database, through pytest-odoo as `make test` runs it (needed for tests that open their own
+# cursors in threads, e.g. test_concurrency.py): run `make devtest` first to update the addon.
+#   make devpytest DEV_DB=cc_dev_me DEV_PORT=8071 TESTS=tests/test_concurrency.py
+devpytest: config
+	sed 's/^http_port = .*/http_port = $(DEV_PORT)/' $(CONF) > $(BUILD)/odoo-$(DEV_DB).conf
+	cd $(BUILD)/addons && $(VENV)/bin/pytest -p no:cacheprovider -q \
+	  --odoo-config=$(BUILD)/odoo-$(DEV_DB).conf --odoo-database=$(DEV_DB) --odoo-http --odoo-log-level=warn \
+	  $(PYTEST_ARGS) $(addprefix $(BUILD)/addons/customer_credit/,$(TESTS)) 2>&1 | tail -40
 
 bench: template
 	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists cc_bench

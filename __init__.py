@@ -1,7 +1,16 @@
+from odoo.addons.payment import reset_payment_provider, setup_provider
+
+from . import controllers
 from . import models
+from . import report
 from . import wizards
 
 
 def _post_init_hook(env):
     """Create the credit accounts and journal of every company that has a chart of accounts."""
     env["res.company"].search([("chart_template", "!=", False)])._customer_credit_setup_accounting()
+    setup_provider(env, "customer_credit")
+
+
+def _uninstall_hook(env):
+    reset_payment_provider(env, "customer_credit")

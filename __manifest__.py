@@ -7,7 +7,7 @@
     "category": "Sales",
     "license": "LGPL-3",
     "author": "customer_credit authors",
-    "depends": ["account", "mail", "portal", "point_of_sale", "website_sale"],
+    "depends": ["account", "mail", "portal", "point_of_sale", "website_sale", "payment_demo"],
     "data": [
         "security/customer_credit_security.xml",
         "security/ir.model.access.csv",
@@ -22,12 +22,23 @@
         "views/account_journal_views.xml",
         "views/account_move_views.xml",
         "views/pos_payment_method_views.xml",
+        "data/customer_credit_withdrawal_data.xml",
+        "views/customer_credit_withdrawal_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
+        "data/payment_method_data.xml",
+        "views/website_payment_templates.xml",
+        "data/payment_provider_data.xml",
+        "views/portal_templates.xml",
+        "report/customer_credit_statement_report.xml",
     ],
     "demo": ["demo/customer_credit_demo.xml"],
     "assets": {
         "web.assets_tests": ["customer_credit/static/tests/tours/**/*"],
+        "point_of_sale._assets_pos": [
+            "customer_credit/static/src/overrides/**/*",
+        ],
     },
     "post_init_hook": "_post_init_hook",
+    "uninstall_hook": "_uninstall_hook",
 }

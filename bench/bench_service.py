@@ -24,6 +24,7 @@ def timed(func, count):
 
 def main(conf, dbname):
     odoo.tools.config.parse_config(["-c", conf, "-d", dbname])
+    from odoo.addons.customer_credit.models.customer_credit_service import service_env  # noqa: PLC0415
     registry = odoo.modules.registry.Registry(dbname)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -32,14 +33,14 @@ def main(conf, dbname):
         cash = env["account.journal"].search([("type", "=", "cash"), ("company_id", "=", company.id)], limit=1)
         partners = env["res.partner"].create([{"name": f"Bench {i}"} for i in range(10)])
         for partner in partners:
-            service.topup(partner, 1_000_000.0, cash)
+            service._topup(partner, 1_000_000.0, cash)
         env.flush_all()
 
         def bare_move(index):
             partner = partners[index % 10]
             move = (
                 env["account.move"]
-                .with_context(customer_credit_service=True)
+                .with_env(service_env(env))
                 .create(
                     {
                         "move_type": "entry",
@@ -67,10 +68,10 @@ def main(conf, dbname):
             env.flush_all()
 
         def credit_spend(index):
-            service.spend(partners[index % 10], 1.0, counterpart_account=company.credit_clearing_account_id)
+            service._spend(partners[index % 10], 1.0, counterpart_account=company.credit_clearing_account_id)
 
         def credit_topup(index):
-            service.topup(partners[index % 10], 1.0, cash)
+            service._topup(partners[index % 10], 1.0, cash)
 
         for warm_up in (bare_move, credit_spend, credit_topup):
             timed(warm_up, 20)

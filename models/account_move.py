@@ -1,6 +1,7 @@
-from odoo import models
+from odoo import Command, api, models
 from odoo.exceptions import UserError
 
+from .account_move_line import credit_account_error
 from .customer_credit_service import is_service_env
 
 
@@ -37,15 +38,46 @@ class AccountMove(models.Model):
         accounts = self.env["res.company"]._customer_credit_accounts()
         return self.line_ids.filtered(lambda line: line.account_id in accounts)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # before the entry is made: its items are refused one by one only once it exists
+        for vals in vals_list:
+            self._check_customer_credit_commands(vals, self.env["account.journal"].browse(vals.get("journal_id")))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "line_ids" in vals or "invoice_line_ids" in vals:
+            for move in self:
+                journal = self.env["account.journal"].browse(vals.get("journal_id", move.journal_id.id))
+                move._check_customer_credit_commands(vals, journal)
+        # a bare write of the state is no way around _post and button_draft
+        if "state" in vals and not is_service_env(self.env):
+            if vals["state"] == "posted":
+                if self.filtered(lambda move: move.state != "posted")._customer_credit_lines():
+                    raise credit_account_error(self.env)
+            else:
+                self.filtered(lambda move: move.state == "posted")._check_customer_credit_stays_posted()
+        return super().write(vals)
+
+    def unlink(self):
+        # before Odoo's own unlink writes anything, and whatever the context says: ``force_delete`` makes
+        # Odoo skip its checks of posted entries
+        self.filtered(lambda move: move.state == "posted")._check_customer_credit_stays_posted()
+        return super().unlink()
+
     def _post(self, soft=True):
         if not is_service_env(self.env) and self._customer_credit_lines():
+            raise credit_account_error(self.env)
+        return super()._post(soft=soft)
+
+    def _check_customer_credit_stays_posted(self):
+        if self._customer_credit_lines():
             raise UserError(
                 self.env._(
-                    "The Customer Credit account only moves with credit movements (top-up, payment, refund, "
-                    "withdrawal, adjustment, transfer, expiry): use them instead of a manual entry."
+                    "Posted entries of customer credit are never deleted nor reset: correct the credit with a new "
+                    "movement (cancel, adjustment or refund), which posts the reversal."
                 )
             )
-        return super()._post(soft=soft)
 
     def button_draft(self):
         if self._customer_credit_lines():
@@ -56,3 +88,24 @@ class AccountMove(models.Model):
                 )
             )
         return super().button_draft()
+
+    def _check_customer_credit_commands(self, vals, journal):
+        """Refuse the item commands of ``vals`` (on this entry, or a new one in ``journal``) that would put an
+        item on the Customer Credit account, change one, or delete a posted one: before anything is written."""
+        if is_service_env(self.env):
+            return
+        Line = self.env["account.move.line"]
+        for fname in ("line_ids", "invoice_line_ids"):
+            for command in vals.get(fname) or []:
+                if not isinstance(command, list | tuple) or not command:
+                    continue
+                if command[0] == Command.CREATE:
+                    Line._check_customer_credit_create(command[2] or {}, journal)
+                elif command[0] == Command.UPDATE:
+                    Line.browse(command[1])._check_customer_credit_write(command[2] or {})
+                elif command[0] in (Command.DELETE, Command.UNLINK):
+                    Line.browse(command[1])._check_customer_credit_unlink()
+                elif command[0] == Command.CLEAR:
+                    self.line_ids._check_customer_credit_unlink()
+                elif command[0] == Command.SET:
+                    (self.line_ids - Line.browse(command[2]))._check_customer_credit_unlink()

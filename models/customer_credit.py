@@ -1,7 +1,10 @@
 import logging
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
 from .customer_credit_service import is_service_env
 
@@ -9,6 +12,8 @@ _logger = logging.getLogger(__name__)
 
 # What users may change on a lot; everything else only changes through the credit service.
 USER_FIELDS = {"notes", "expiry_date"}
+# fields of lots and movements that customers do not see (notes, reasons, who, journal entries)
+INTERNAL = "base.group_user"
 
 
 class CustomerCredit(models.Model):
@@ -59,9 +64,12 @@ class CustomerCredit(models.Model):
         readonly=True,
         default="manual",
     )
-    notes = fields.Text()
-    user_id = fields.Many2one("res.users", string="Created By", readonly=True, default=lambda self: self.env.user)
-    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
+    # internal: not shown to the customer on the portal
+    notes = fields.Text(groups=INTERNAL)
+    user_id = fields.Many2one(
+        "res.users", string="Created By", readonly=True, default=lambda self: self.env.user, groups=INTERNAL
+    )
+    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False, groups=INTERNAL)
     line_ids = fields.One2many("customer.credit.line", "lot_id", string="Movements", readonly=True)
 
     _sql_constraints = [
@@ -142,24 +150,69 @@ class CustomerCredit(models.Model):
 
     @api.model
     def _cron_expire(self, batch_size=200):
-        """Expire the lots past their expiry date, a batch at a time (safe to run again)."""
-        domain = [("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))]
-        lots = self.sudo().search(domain, limit=batch_size, order="expiry_date, id")
-        # lock customers in id order, as transfers do, so the batch cannot deadlock with them
-        lots = lots.sorted(lambda lot: (lot.partner_id.id, lot.id))
+        """Expire up to ``batch_size`` lots past their expiry date (safe to run again).
+
+        A lot that fails to expire is logged and skipped, and the batch is filled with the next due
+        lots, so failing lots never hold back the others; the cron is told how many due lots could
+        still expire, so Odoo runs it again at once until none is left (``ir.cron._run_job``). Lots
+        of a company without a breakage account wait for one: its credit managers get one To-Do.
+        """
+        Lot = self.sudo()
+        due = [("state", "=", "active"), ("expiry_date", "<", fields.Date.context_today(self))]
+        self._notify_missing_breakage_account(due)
+        domain = [*due, ("company_id.credit_breakage_account_id", "!=", False)]
         service = self.env["customer.credit.service"].sudo()
-        done = self.browse()
-        for lot in lots:
-            try:
-                with self.env.cr.savepoint():
-                    service.expire(lot, reason=self.env._("Expiry date reached"))
-                done |= lot
-            except UserError as error:
-                # one lot that cannot expire (e.g. no breakage account) must not block the others
-                _logger.warning("Credit %s could not expire: %s", lot.name, error)
-        remaining = self.sudo().search_count(domain) - (len(lots) - len(done))
-        self.env["ir.cron"]._notify_progress(done=len(done), remaining=max(remaining, 0))
+        reason = self.env._("Expiry date reached")
+        done = failed = Lot
+        while len(done) < batch_size:
+            lots = Lot.search(
+                [*domain, ("id", "not in", failed.ids)], limit=batch_size - len(done), order="expiry_date, id"
+            )
+            if not lots:
+                break
+            # lock customers in id order, as transfers do, so the batch cannot deadlock with them
+            for lot in lots.sorted(lambda lot: (lot.partner_id.id, lot.id)):
+                try:
+                    with self.env.cr.savepoint():
+                        service._expire(lot, reason=reason)
+                    done |= lot
+                except Exception as error:  # one lot must not hold back the others
+                    if isinstance(error, psycopg2.Error) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                        raise  # a concurrent movement of the customer: the job is retried on fresh data
+                    _logger.warning("Credit %s could not expire: %s", lot.name, error)
+                    failed |= lot
+        remaining = Lot.search_count([*domain, ("id", "not in", failed.ids)])
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
         return done
+
+    @api.model
+    def _notify_missing_breakage_account(self, due):
+        """One To-Do per company whose due lots wait for a breakage account, for a credit manager of
+        the company, kept until it is done (not one per lot, nor one per run)."""
+        waiting = self.sudo()._read_group(
+            [*due, ("company_id.credit_breakage_account_id", "=", False)], ["company_id"], ["id:min"]
+        )
+        if not waiting:
+            return
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        managers = self.env.ref("customer_credit.group_customer_credit_manager").sudo().users
+        for company, first_lot_id in waiting:
+            summary = self.env._("Set the breakage account of customer credit")
+            _logger.warning("Credit of %s cannot expire: the company has no breakage account.", company.name)
+            open_todo = [("activity_type_id", "=", todo.id), ("summary", "=", summary)]
+            if self.sudo().search_count([("company_id", "=", company.id), ("activity_ids", "any", open_todo)], limit=1):
+                continue
+            manager = managers.filtered(lambda user, company=company: not user.share and company in user.company_ids)
+            self.sudo().browse(first_lot_id).activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=self.env._(
+                    "Credit of %s past its expiry date cannot expire: set the breakage income account in the "
+                    "Customer Credit settings, then the expiry job takes it.",
+                    company.name,
+                ),
+                user_id=manager.sorted("id")[:1].id or self.env.uid,
+            )
 
     def _can_take_refund(self):
         """Whether value may go back into this lot (not ended, not past its expiry date)."""

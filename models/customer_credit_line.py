@@ -45,7 +45,9 @@ class CustomerCreditLine(models.Model):
     lot_balance_before = fields.Monetary(readonly=True)
     lot_balance_after = fields.Monetary(readonly=True)
     refunded_line_id = fields.Many2one("customer.credit.line", string="Refund Of", readonly=True, index=True)
-    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, index=True)
+    move_id = fields.Many2one(
+        "account.move", string="Journal Entry", readonly=True, index=True, groups="base.group_user"
+    )
     pos_order_id = fields.Many2one("pos.order", string="POS Order", readonly=True, index="btree_not_null")
     pos_payment_id = fields.Many2one("pos.payment", string="POS Payment", readonly=True, index="btree_not_null")
     sale_order_id = fields.Many2one("sale.order", string="Sales Order", readonly=True, index="btree_not_null")
@@ -53,8 +55,22 @@ class CustomerCreditLine(models.Model):
         "payment.transaction", string="Payment Transaction", readonly=True, index="btree_not_null"
     )
     invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
-    reason = fields.Char(readonly=True)
-    user_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user)
+    payment_id = fields.Many2one(
+        "account.payment", string="Payment", readonly=True, index="btree_not_null", groups="base.group_user"
+    )
+    statement_line_id = fields.Many2one(
+        "account.bank.statement.line",
+        string="Cash Move",
+        readonly=True,
+        index="btree_not_null",
+        groups="base.group_user",
+    )
+    withdrawal_id = fields.Many2one(
+        "customer.credit.withdrawal", string="Withdrawal Request", readonly=True, index="btree_not_null"
+    )
+    # internal (not for the customer on the portal): reason, who, and the accounting documents above
+    reason = fields.Char(readonly=True, groups="base.group_user")
+    user_id = fields.Many2one("res.users", readonly=True, default=lambda self: self.env.user, groups="base.group_user")
     operation_amount = fields.Monetary(compute="_compute_operation", help="Total of the movement for this customer.")
     operation_balance_after = fields.Monetary(compute="_compute_operation")
 

@@ -12,15 +12,46 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, format_amount
 
-MANAGER_KINDS = {"withdraw", "adjust", "cancel", "expire"}
-LINK_FIELDS = {"pos_order_id", "pos_payment_id", "sale_order_id", "transaction_id", "invoice_id"}
+MANAGER_KINDS = {"granted", "withdraw", "adjust", "transfer", "cancel", "expire"}
+LINK_FIELDS = {
+    "pos_order_id",
+    "pos_payment_id",
+    "sale_order_id",
+    "transaction_id",
+    "invoice_id",
+    "payment_id",
+    "statement_line_id",
+    "withdrawal_id",
+}
 CANCELLABLE_ORIGINS = {"manual", "granted", "pos", "website", "adjust"}
+# Larger amounts are refused: no shop takes such credit, and float rounding stops being exact.
+MAX_AMOUNT = 1e12
+KEY_MAX_LENGTH = 128
+
+
+class _ServiceToken:
+    """The credit service's mark in a context: an object that no JSON request can produce."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<customer credit service>"
+
+
+SERVICE_TOKEN = _ServiceToken()
+SERVICE_KEY = "customer_credit_service"
 
 
 def is_service_env(env):
-    """Whether ``env`` is the credit service writing: in sudo and flagged (a context alone can be
-    forged by any RPC caller, sudo cannot)."""
-    return env.su and bool(env.context.get("customer_credit_service"))
+    """Whether ``env`` is the credit service writing: in sudo and marked with the service's own
+    token, compared by identity (an RPC caller can send any context key, but never this object;
+    Odoo runs some of its own code in sudo with the caller's context)."""
+    return env.su and env.context.get(SERVICE_KEY) is SERVICE_TOKEN
+
+
+def service_env(env):
+    """``env`` in sudo, marked as the credit service's."""
+    return env(su=True, context=dict(env.context, **{SERVICE_KEY: SERVICE_TOKEN}))
 
 
 class CustomerCreditService(models.AbstractModel):
@@ -32,7 +63,7 @@ class CustomerCreditService(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def topup(
+    def _topup(
         self,
         partner,
         amount,
@@ -48,10 +79,15 @@ class CustomerCreditService(models.AbstractModel):
         notes=None,
         links=None,
         description=None,
+        key=None,
+        move=None,
+        move_factory=None,
     ):
-        """Add credit paid through a cash/bank ``journal`` (Dr journal account, Cr Customer Credit)
-        or, with ``granted``, given for free (Dr granted-credit account)."""
-        self._check_access("adjust" if granted else "topup")
+        """Add credit. Paid through a cash/bank ``journal`` (an inbound ``account.payment`` of the
+        customer whose counterpart is Customer Credit), or by an entry of Odoo's own flow (``move``,
+        or ``move_factory(env)`` called under the lock); with ``granted``, given for free
+        (Dr granted-credit account)."""
+        self._check_access("granted" if granted else "topup")
         partner, company, currency = self._context_of(partner, company, currency)
         amount = self._check_amount(amount, currency)
         if credit_type not in ("generic", "product"):
@@ -64,15 +100,15 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("The product %s belongs to another company.", product.display_name))
         if expiry_date and fields.Date.to_date(expiry_date) < fields.Date.context_today(self):
             raise UserError(self.env._("The expiry date of a new credit cannot be in the past."))
-        if granted:
-            counterpart = company.credit_granted_account_id
-            if not counterpart:
-                raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
-        else:
-            counterpart = self._payment_account(journal, company, currency)
+        self._check_payment_source(journal, move, move_factory, granted, company, currency)
+        if granted and not company.credit_granted_account_id:
+            raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         if not expiry_date and company.credit_validity_months:
             expiry_date = fields.Date.add(fields.Date.context_today(self), months=company.credit_validity_months)
         self._lock([partner], company)
+        replayed = self._replayed("topup", company, key)
+        if replayed is not None:
+            return replayed
         lot_vals = {
             "credit_type": credit_type,
             "product_id": product.id if product else False,
@@ -85,71 +121,68 @@ class CustomerCreditService(models.AbstractModel):
         else:
             entries = [{"partner": partner, "lot_vals": lot_vals, "amount": amount}]
         label = description or (self.env._("Granted credit") if granted else self.env._("Credit top-up"))
+        counterparts = [(company.credit_granted_account_id, partner, amount, label)] if granted else []
+        if not granted:
+            self._check_links(dict(links or {}), {partner}, company)
+            move = self._paid_move("inbound", partner, amount, company, journal, move, move_factory, label)
         return self._commit(
-            "topup",
-            company,
-            currency,
-            entries,
-            [(counterpart, partner, amount, label)],
-            label,
-            links=links,
+            "topup", company, currency, entries, counterparts, label, links=links, move=move, key=("topup", key)
         )
 
     @api.model
-    def spend(
+    def _spend(
         self,
         partner,
         amount,
         *,
         product=None,
+        product_amounts=None,
         counterpart_account=None,
         invoice=None,
         allow_overdraft=True,
+        force=False,
         currency=None,
         company=None,
         links=None,
         description=None,
+        key=None,
     ):
-        """Pay with credit. The credit side goes to ``counterpart_account`` (the POS clearing
-        account at the POS), or to the receivable of ``invoice``, which is then reconciled, or by
-        default to the customer's receivable (Dr Customer Credit, Cr counterpart)."""
+        """Pay with credit (Dr Customer Credit). The caller says where the value goes: to
+        ``counterpart_account`` (the POS clearing account at the POS), or to the receivable of
+        ``invoice``, which is then reconciled.
+
+        ``product_amounts`` (``{product: amount}``, or ``product`` for the whole amount): lots bound
+        to a product pay at most that much; the rest comes from generic credit. With ``force`` (an
+        order already taken, at a till offline), a shortfall never raises: it is recorded as
+        overdraft and the credit managers get an activity.
+        """
         self._check_access("spend")
         partner, company, currency = self._context_of(partner, company, currency)
         amount = self._check_amount(amount, currency)
         links = dict(links or {})
+        if product_amounts is None:
+            product_amounts = {product: amount} if product else {}
+        elif product:
+            raise UserError(self.env._("Give either a product or the amounts per product."))
+        product_amounts = self._check_product_amounts(product_amounts, company, currency)
         if invoice:
-            invoice = invoice.sudo()
-            if invoice.company_id != company or invoice.commercial_partner_id != partner:
-                raise UserError(
-                    self.env._("The invoice %s is not one of this customer's in this company.", invoice.name)
-                )
-            if invoice.state != "posted" or invoice.move_type != "out_invoice":
-                raise UserError(self.env._("Only posted customer invoices can be paid with credit."))
-            if invoice.currency_id != currency:
-                raise UserError(
-                    self.env._(
-                        "Credit is kept in %(currency)s: the invoice %(invoice)s in %(other)s cannot be paid with it.",
-                        currency=currency.name,
-                        invoice=invoice.name,
-                        other=invoice.currency_id.name,
-                    )
-                )
-            if currency.compare_amounts(amount, invoice.amount_residual) > 0:
-                raise UserError(
-                    self.env._(
-                        "%(amount)s is more than the amount due on %(invoice)s (%(due)s).",
-                        amount=format_amount(self.env, amount, currency),
-                        invoice=invoice.name,
-                        due=format_amount(self.env, invoice.amount_residual, currency),
-                    )
-                )
-            counterpart_account = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[
-                :1
-            ].account_id
+            counterpart_account = self._check_invoice(invoice, partner, company, currency, amount)
             links["invoice_id"] = invoice.id
-        counterpart_account = counterpart_account or partner.with_company(company).property_account_receivable_id
+        elif not counterpart_account:
+            raise UserError(
+                self.env._(
+                    "Say where the credit payment goes: an invoice or a counterpart account (e.g. POS clearing)."
+                )
+            )
+        else:
+            self._check_counterpart(counterpart_account, company)
         self._lock([partner], company)
-        entries = self._allocate_debit(partner, company, amount, product=product, allow_overdraft=allow_overdraft)
+        replayed = self._replayed("spend", company, key)
+        if replayed is not None:
+            return replayed
+        entries, shortfall = self._allocate_debit(
+            partner, company, amount, product_amounts=product_amounts, allow_overdraft=allow_overdraft, force=force
+        )
         label = (
             description
             or (invoice and self.env._("Credit payment of %s", invoice.name))
@@ -163,14 +196,29 @@ class CustomerCreditService(models.AbstractModel):
             [(counterpart_account, partner, -amount, label)],
             label,
             links=links,
+            key=("spend", key),
         )
         if invoice:
             self._reconcile_with(lines.move_id, invoice)
+        if shortfall:
+            self._schedule_shortfall_activity(partner, company, shortfall, lines)
         return lines
 
     @api.model
-    def refund(self, spend_lines, amount=None, *, links=None, description=None):
-        """Give back (part of) a spend to the lots it was taken from (reverse of the spend entry).
+    def _refund(
+        self,
+        spend_lines,
+        amount=None,
+        *,
+        counterpart_account=None,
+        credit_note=None,
+        links=None,
+        description=None,
+        key=None,
+    ):
+        """Give back (part of) a spend to the lots it was taken from (Cr Customer Credit). The debit
+        goes to ``counterpart_account`` (the POS clearing account), or to the receivable of
+        ``credit_note``, which is then reconciled, or by default to where the spend went.
 
         Lots that can no longer be used (expired, cancelled) get a new generic refund lot instead.
         """
@@ -184,10 +232,24 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("Refund one credit payment at a time."))
         partner, company, currency = spend_lines.partner_id, spend_lines.company_id, spend_lines.currency_id
         self._check_company_allowed(company)
+        amount = None if amount is None else self._check_amount(amount, currency)
+        links = dict(links or {})
+        if credit_note:
+            counterpart_account = self._check_credit_note(credit_note, partner, company, currency, None)
+            links["invoice_id"] = credit_note.id
+        elif counterpart_account:
+            self._check_counterpart(counterpart_account, company)
+        else:
+            counterpart_account = spend_lines.move_id.line_ids.filtered(
+                lambda aml: aml.account_id != company.credit_account_id
+            )[:1].account_id
         self._lock([partner], company)
+        replayed = self._replayed("refund", company, key)
+        if replayed is not None:
+            return replayed
         refundable = {line: line._refundable_amount() for line in spend_lines}
         total = currency.round(sum(refundable.values()))
-        amount = total if amount is None else self._check_amount(amount, currency)
+        amount = total if amount is None else amount
         if currency.compare_amounts(total, 0.0) <= 0:
             raise UserError(self.env._("This credit payment has already been refunded in full."))
         if currency.compare_amounts(amount, total) > 0:
@@ -195,6 +257,15 @@ class CustomerCreditService(models.AbstractModel):
                 self.env._(
                     "At most %(total)s can still be refunded on this payment.",
                     total=format_amount(self.env, total, currency),
+                )
+            )
+        if credit_note and currency.compare_amounts(amount, credit_note.amount_residual) > 0:
+            raise UserError(
+                self.env._(
+                    "%(amount)s is more than what is open on the credit note %(note)s (%(due)s).",
+                    amount=format_amount(self.env, amount, currency),
+                    note=credit_note.name,
+                    due=format_amount(self.env, credit_note.amount_residual, currency),
                 )
             )
         entries, rest = [], amount
@@ -219,36 +290,57 @@ class CustomerCreditService(models.AbstractModel):
             for entry in planned:
                 entry["refunded_line"] = line
             entries += planned
-        counterpart = spend_lines.move_id.line_ids.filtered(lambda aml: aml.account_id != company.credit_account_id)[
-            :1
-        ].account_id
         label = description or self.env._("Refund: %s", spend_lines[0].name)
-        return self._commit(
+        lines = self._commit(
             "refund",
             company,
             currency,
             entries,
-            [(counterpart, partner, amount, label)],
+            [(counterpart_account, partner, amount, label)],
             label,
             links=links,
+            key=("refund", key),
         )
+        if credit_note:
+            self._reconcile_with(lines.move_id, credit_note)
+        return lines
 
     @api.model
-    def withdraw(self, partner, amount, journal, *, currency=None, company=None, links=None, description=None):
-        """Pay credit back to the customer in cash or by bank (Dr Customer Credit, Cr journal)."""
+    def _withdraw(
+        self,
+        partner,
+        amount,
+        journal=None,
+        *,
+        currency=None,
+        company=None,
+        links=None,
+        description=None,
+        key=None,
+        move=None,
+        move_factory=None,
+    ):
+        """Pay credit back to the customer (Dr Customer Credit): through a cash/bank ``journal`` (an
+        outbound ``account.payment``), or by an entry of Odoo's own flow (``move``, or
+        ``move_factory(env)``, e.g. the POS session's cash-out statement line)."""
         self._check_access("withdraw")
         partner, company, currency = self._context_of(partner, company, currency)
         amount = self._check_amount(amount, currency)
-        counterpart = self._payment_account(journal, company, currency)
+        self._check_payment_source(journal, move, move_factory, False, company, currency)
         self._lock([partner], company)
-        entries = self._allocate_debit(partner, company, amount, allow_overdraft=False)
+        replayed = self._replayed("withdraw", company, key)
+        if replayed is not None:
+            return replayed
+        entries, __ = self._allocate_debit(partner, company, amount, allow_overdraft=False)
         label = description or self.env._("Credit withdrawal")
+        self._check_links(dict(links or {}), {partner}, company)
+        move = self._paid_move("outbound", partner, amount, company, journal, move, move_factory, label)
         return self._commit(
-            "withdraw", company, currency, entries, [(counterpart, partner, -amount, label)], label, links=links
+            "withdraw", company, currency, entries, [], label, links=links, move=move, key=("withdraw", key)
         )
 
     @api.model
-    def adjust(self, partner, amount, reason, *, currency=None, company=None, links=None):
+    def _adjust(self, partner, amount, reason, *, currency=None, company=None, links=None, key=None):
         """Correct a balance up (amount > 0) or down (amount < 0), against the granted-credit account."""
         self._check_access("adjust")
         partner, company, currency = self._context_of(partner, company, currency)
@@ -256,16 +348,21 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("Give the reason of the adjustment."))
         if isinstance(amount, bool) or not isinstance(amount, int | float):
             raise UserError(self.env._("The amount must be a number."))
+        if not math.isfinite(amount):
+            raise UserError(self.env._("The amount must be a finite number."))
         sign = 1 if amount > 0 else -1
         value = self._check_amount(abs(amount), currency)
         counterpart = company.credit_granted_account_id
         if not counterpart:
             raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         self._lock([partner], company)
+        replayed = self._replayed("adjust", company, key)
+        if replayed is not None:
+            return replayed
         if sign > 0:
             entries = self._allocate_credit(partner, company, value, {"credit_type": "generic", "origin": "adjust"})
         else:
-            entries = self._allocate_debit(partner, company, value, allow_overdraft=False)
+            entries, __ = self._allocate_debit(partner, company, value, allow_overdraft=False)
         label = self.env._("Credit adjustment: %s", reason)
         return self._commit(
             "adjust",
@@ -276,10 +373,13 @@ class CustomerCreditService(models.AbstractModel):
             label,
             links=links,
             reason=reason,
+            key=("adjust", key),
         )
 
     @api.model
-    def transfer(self, partner, to_partner, amount, *, currency=None, company=None, links=None, description=None):
+    def _transfer(
+        self, partner, to_partner, amount, *, currency=None, company=None, links=None, description=None, key=None
+    ):
         """Move generic credit from one customer to another (both sides on Customer Credit)."""
         self._check_access("transfer")
         partner, company, currency = self._context_of(partner, company, currency)
@@ -288,7 +388,10 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("Credit can only be transferred to another customer."))
         amount = self._check_amount(amount, currency)
         self._lock([partner, to_partner], company)
-        out_entries = self._allocate_debit(partner, company, amount, allow_overdraft=False)
+        replayed = self._replayed("transfer", company, key)
+        if replayed is not None:
+            return replayed
+        out_entries, __ = self._allocate_debit(partner, company, amount, allow_overdraft=False)
         for entry in out_entries:
             entry["kind"] = "transfer_out"
         expiries = [entry["lot"].expiry_date for entry in out_entries if entry.get("lot") and entry["lot"].expiry_date]
@@ -303,10 +406,12 @@ class CustomerCreditService(models.AbstractModel):
         label = description or self.env._(
             "Credit transfer from %(from)s to %(to)s", **{"from": partner.name, "to": to_partner.name}
         )
-        return self._commit("transfer_out", company, currency, out_entries + in_entries, [], label, links=links)
+        return self._commit(
+            "transfer_out", company, currency, out_entries + in_entries, [], label, links=links, key=("transfer", key)
+        )
 
     @api.model
-    def expire(self, lots, reason=None):
+    def _expire(self, lots, reason=None):
         """Expire lots: their remaining balance goes to breakage income (Dr Customer Credit, Cr income)."""
         self._check_access("expire")
         lines = self.env["customer.credit.line"]
@@ -332,7 +437,7 @@ class CustomerCreditService(models.AbstractModel):
                     label,
                     reason=reason,
                 )
-            lot.with_context(customer_credit_service=True).write(
+            lot.with_env(service_env(lot.env)).write(
                 {
                     "end_state": "expired",
                     "expiry_date": min(lot.expiry_date or date.max, fields.Date.context_today(self)),
@@ -341,7 +446,7 @@ class CustomerCreditService(models.AbstractModel):
         return lines
 
     @api.model
-    def cancel(self, lot, reason=None):
+    def _cancel(self, lot, reason=None):
         """Cancel an unused lot: its journal entry is reversed and its value taken back."""
         self._check_access("cancel")
         lot = lot.sudo()
@@ -363,11 +468,11 @@ class CustomerCreditService(models.AbstractModel):
             )
         entries = [{"partner": partner, "lot": line.lot_id, "amount": -line.amount} for line in origin_lines]
         label = self.env._("Cancellation of credit %s", lot.name)
-        reversal = lot.move_id.with_context(customer_credit_service=True)._reverse_moves(
+        reversal = lot.move_id.with_env(service_env(lot.env))._reverse_moves(
             [{"ref": label, "date": fields.Date.context_today(self)}], cancel=True
         )
         lines = self._commit("cancel", company, currency, entries, None, label, move=reversal, reason=reason)
-        lot.with_context(customer_credit_service=True).write({"end_state": "cancelled"})
+        lot.with_env(service_env(lot.env)).write({"end_state": "cancelled"})
         return lines
 
     # ------------------------------------------------------------------
@@ -375,9 +480,15 @@ class CustomerCreditService(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def get_balances(self, partner, company=None, product=None):
+    def _get_balances(self, partner, company=None, product=None):
         """Balances of a customer: total, usable generic (with overdraft), product-specific (of
         ``product``, or of all products), and what a spend (on ``product``) would accept now."""
+        if not self.env.su:
+            # the caller must be allowed to see this customer, and to see credit at all
+            partner.check_access("read")
+            own = partner.commercial_partner_id == self.env.user.commercial_partner_id
+            if not own and not self.env.user.has_group("customer_credit.group_customer_credit_user"):
+                raise AccessError(self.env._("You are not allowed to see the credit of %s.", partner.display_name))
         partner = partner.sudo().commercial_partner_id
         company = company or self.env.company
         currency = company.currency_id
@@ -385,7 +496,8 @@ class CustomerCreditService(models.AbstractModel):
         generic = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance"))
         generic += self._overdraft_balance(partner, company)
         product_balance = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
-        available = max(generic + self._overdraft_limit(partner, company), 0.0)
+        held = self._held_amount(partner, company)
+        available = max(generic - held + self._overdraft_limit(partner, company), 0.0)
         if product:
             available += product_balance
         return {
@@ -393,8 +505,15 @@ class CustomerCreditService(models.AbstractModel):
             "generic": currency.round(generic),
             "product": currency.round(product_balance),
             "available": currency.round(available),
+            "held": currency.round(held),
             "currency_id": currency.id,
         }
+
+    @api.model
+    def _held_amount(self, partner, company):
+        """Credit set aside (e.g. by pending withdrawal requests): spends, withdrawals and transfers
+        cannot take it. A hook for the channels; nothing is held by default."""
+        return 0.0
 
     # ------------------------------------------------------------------
     # Helpers
@@ -447,6 +566,10 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("The amount must be a number."))
         if not math.isfinite(amount):
             raise UserError(self.env._("The amount must be a finite number."))
+        if abs(amount) > MAX_AMOUNT:
+            raise UserError(
+                self.env._("The amount %(amount)s is too large.", amount=format_amount(self.env, amount, currency))
+            )
         if float_compare(amount, currency.round(amount), precision_digits=currency.decimal_places + 6) != 0:
             raise UserError(
                 self.env._(
@@ -458,25 +581,244 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("The amount must be positive."))
         return amount
 
-    def _payment_account(self, journal, company, currency):
-        if not journal:
-            raise UserError(self.env._("Select the cash or bank journal of the payment."))
-        journal = journal.sudo()
-        if journal.type not in ("cash", "bank"):
-            raise UserError(self.env._("%s is not a cash or bank journal.", journal.display_name))
-        if journal.company_id != company:
-            raise UserError(self.env._("The journal %s belongs to another company.", journal.display_name))
-        if journal.currency_id and journal.currency_id != currency:
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s is in %(currency)s.",
-                    journal=journal.display_name,
-                    currency=journal.currency_id.name,
+    def _check_payment_source(self, journal, move, move_factory, granted, company, currency):
+        """Exactly one way the money moves: a journal, a linked entry, an entry factory, or a gift."""
+        given = [bool(journal), bool(move), bool(move_factory), bool(granted)]
+        if sum(given) != 1:
+            if not any(given):
+                raise UserError(self.env._("Select the cash or bank journal of the payment."))
+            raise UserError(self.env._("Say how the money moves: one payment journal, one entry, or granted credit."))
+        if journal:
+            journal = journal.sudo()
+            if journal.type not in ("cash", "bank"):
+                raise UserError(self.env._("%s is not a cash or bank journal.", journal.display_name))
+            if journal.company_id != company:
+                raise UserError(self.env._("The journal %s belongs to another company.", journal.display_name))
+            if journal.currency_id and journal.currency_id != currency:
+                raise UserError(
+                    self.env._(
+                        "The journal %(journal)s is in %(currency)s.",
+                        journal=journal.display_name,
+                        currency=journal.currency_id.name,
+                    )
+                )
+        if move_factory and not callable(move_factory):
+            raise UserError(self.env._("The entry factory of a credit movement must be callable."))
+        if move:
+            move.ensure_one()
+
+    def _paid_move(self, payment_type, partner, amount, company, journal, move, move_factory, label):
+        """The posted entry that moves the money of a top-up (``inbound``) or a withdrawal
+        (``outbound``): a payment of the customer in ``journal`` whose counterpart is Customer Credit,
+        or the entry of Odoo's own flow (``move``, or made by ``move_factory`` in the service's env),
+        checked to hold exactly this movement on Customer Credit."""
+        env = service_env(self.env)
+        if journal:
+            payment = (
+                env["account.payment"]
+                .with_company(company)
+                .create(
+                    {
+                        "payment_type": payment_type,
+                        "partner_type": "customer",
+                        "partner_id": partner.id,
+                        "amount": amount,
+                        "currency_id": company.currency_id.id,
+                        "journal_id": journal.id,
+                        "destination_account_id": company.credit_account_id.id,
+                        "memo": label,
+                    }
                 )
             )
-        if not journal.default_account_id:
-            raise UserError(self.env._("The journal %s has no default account.", journal.display_name))
-        return journal.default_account_id
+            payment.action_post()
+            move = payment.move_id
+        sign = -1 if payment_type == "inbound" else 1
+        # a factory's entry that does not fit is refused with everything the factory wrote
+        with self.env.cr.savepoint():
+            if move_factory:
+                move = move_factory(env)
+                if not isinstance(move, models.BaseModel) or move._name != "account.move" or len(move) != 1:
+                    raise UserError(self.env._("The entry factory of a credit movement must return one journal entry."))
+            move = move.with_env(env)
+            self._check_external_move(move, partner, company, sign * amount)
+            if move.state == "draft":
+                move._post(soft=False)
+        return move
+
+    def _check_external_move(self, move, partner, company, balance):
+        currency = company.currency_id
+        if move.company_id != company or move.state not in ("draft", "posted"):
+            raise UserError(self.env._("The entry %s cannot record this credit movement.", move.display_name))
+        lines = move.line_ids.filtered(lambda line: line.account_id == company.credit_account_id)
+        if not lines or lines.partner_id != partner or currency.compare_amounts(sum(lines.mapped("balance")), balance):
+            raise UserError(
+                self.env._(
+                    "The entry %(move)s must move %(amount)s on the Customer Credit account of %(partner)s.",
+                    move=move.display_name,
+                    amount=format_amount(self.env, abs(balance), currency),
+                    partner=partner.display_name,
+                )
+            )
+        if self.env["customer.credit.line"].sudo().search_count([("move_id", "=", move.id)], limit=1):
+            raise UserError(self.env._("The entry %s already records a credit movement.", move.display_name))
+
+    def _check_counterpart(self, account, company):
+        account = account.sudo()
+        account.ensure_one()
+        if account in self.env["res.company"]._customer_credit_accounts():
+            raise UserError(self.env._("Credit cannot be paid into the Customer Credit account itself."))
+        if company not in account.company_ids and not (company.parent_ids & account.company_ids):
+            raise UserError(self.env._("The account %s belongs to another company.", account.display_name))
+
+    def _check_invoice(self, invoice, partner, company, currency, amount):
+        """Check that ``invoice`` can take ``amount`` of credit; returns its receivable account."""
+        invoice = invoice.sudo()
+        invoice.ensure_one()
+        if invoice.company_id != company or invoice.commercial_partner_id != partner:
+            raise UserError(self.env._("The invoice %s is not one of this customer's in this company.", invoice.name))
+        if invoice.state != "posted" or invoice.move_type != "out_invoice":
+            raise UserError(self.env._("Only posted customer invoices can be paid with credit."))
+        self._check_document_amount(invoice, currency, amount)
+        return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[:1].account_id
+
+    def _check_credit_note(self, credit_note, partner, company, currency, amount):
+        """Check that credit can be given back on ``credit_note``; returns its receivable account."""
+        credit_note = credit_note.sudo()
+        credit_note.ensure_one()
+        if credit_note.company_id != company or credit_note.commercial_partner_id != partner:
+            raise UserError(
+                self.env._("The credit note %s is not one of this customer's in this company.", credit_note.name)
+            )
+        if credit_note.state != "posted" or credit_note.move_type != "out_refund":
+            raise UserError(self.env._("Only a posted credit note of the customer can take a credit refund."))
+        self._check_document_amount(credit_note, currency, amount)
+        return credit_note.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[:1].account_id
+
+    def _check_document_amount(self, document, currency, amount):
+        if document.currency_id != currency:
+            raise UserError(
+                self.env._(
+                    "Credit is kept in %(currency)s: %(invoice)s in %(other)s cannot be settled with it.",
+                    currency=currency.name,
+                    invoice=document.name,
+                    other=document.currency_id.name,
+                )
+            )
+        if amount is not None and currency.compare_amounts(amount, document.amount_residual) > 0:
+            raise UserError(
+                self.env._(
+                    "%(amount)s is more than the amount due on %(invoice)s (%(due)s).",
+                    amount=format_amount(self.env, amount, currency),
+                    invoice=document.name,
+                    due=format_amount(self.env, document.amount_residual, currency),
+                )
+            )
+
+    def _check_product_amounts(self, product_amounts, company, currency):
+        if not isinstance(product_amounts, dict):
+            raise UserError(self.env._("The amounts per product must be a mapping of products to amounts."))
+        checked = {}
+        for product, amount in product_amounts.items():
+            if not isinstance(product, models.BaseModel) or product._name != "product.product" or len(product) != 1:
+                raise UserError(self.env._("The amounts per product must be given per product."))
+            if product.company_id and product.company_id != company:
+                raise UserError(self.env._("The product %s belongs to another company.", product.display_name))
+            checked[product] = currency.round(checked.get(product, 0.0) + self._check_amount(amount, currency))
+        return checked
+
+    # ---- idempotency ----------------------------------------------------
+
+    def _key_name(self, key):
+        if isinstance(key, models.BaseModel):
+            if len(key) != 1:
+                raise UserError(self.env._("The key of a credit movement must be one record."))
+            return f"{key._name},{key.id}"
+        if isinstance(key, str) and key.strip() and len(key) <= KEY_MAX_LENGTH:
+            return key.strip()
+        raise UserError(
+            self.env._("The key of a credit movement must be a record or a text of at most %s characters.", 128)
+        )
+
+    def _replayed(self, kind, company, key):
+        """The ledger lines already recorded for ``key`` (None when the key is new or not given).
+
+        Called under the customer's lock: a concurrent call with the same key has either committed
+        (and is seen here after Odoo's retry) or conflicts on the key's unique index."""
+        if key is None:
+            return None
+        self.env.cr.execute(
+            "SELECT operation_ref FROM customer_credit_key WHERE company_id = %s AND kind = %s AND name = %s",
+            (company.id, kind, self._key_name(key)),
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        return self.env["customer.credit.line"].sudo().search([("operation_ref", "=", row[0])], order="id")
+
+    def _register_key(self, kind, company, key, operation_ref):
+        """Claim ``key`` for this movement. Under Odoo's REPEATABLE READ, a concurrent transaction
+        that claimed it first makes this one fail to serialize, and Odoo retries it: the retry then
+        finds the key in :meth:`_replayed` and returns the first movement."""
+        self.env.cr.execute(
+            """INSERT INTO customer_credit_key (name, kind, company_id, operation_ref, create_uid, create_date,
+                                                write_uid, write_date)
+               VALUES (%s, %s, %s, %s, %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
+               ON CONFLICT (company_id, kind, name) DO NOTHING RETURNING id""",
+            (self._key_name(key), kind, company.id, operation_ref, self.env.uid, self.env.uid),
+        )
+        if not self.env.cr.fetchone():
+            raise UserError(self.env._("This credit movement is already recorded; try again to see it."))
+
+    def _check_links(self, links, partners, company):
+        if set(links) - LINK_FIELDS:
+            raise UserError(self.env._("A credit movement can only link to its source documents."))
+        Line = self.env["customer.credit.line"]
+        for fname, value in links.items():
+            if not value:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UserError(self.env._("A credit movement links to documents by their id."))
+            record = self.env[Line._fields[fname].comodel_name].sudo().browse(value).exists()
+            if not record:
+                raise UserError(self.env._("The document linked to a credit movement does not exist."))
+            record_company = record["company_id"] if "company_id" in record._fields else company
+            owner = next((record[f] for f in ("commercial_partner_id", "partner_id") if f in record._fields), None)
+            if (record_company and record_company != company) or (
+                owner and owner.commercial_partner_id not in partners
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(document)s is not a document of this customer in %(company)s.",
+                        document=record.display_name,
+                        company=company.name,
+                    )
+                )
+
+    def _schedule_shortfall_activity(self, partner, company, shortfall, lines):
+        """An order was paid with more credit than the customer had: tell the credit managers."""
+        currency = company.currency_id
+        note = self.env._(
+            "%(partner)s paid %(shortfall)s more with credit than was available (%(label)s); the balance is now "
+            "%(balance)s, beyond the overdraft limit.",
+            partner=partner.display_name,
+            shortfall=format_amount(self.env, shortfall, currency),
+            label=lines[:1].name,
+            balance=format_amount(self.env, lines[-1:].partner_balance_after, currency),
+        )
+        self._schedule_manager_activity(partner, company, self.env._("Credit overdrawn beyond the limit"), note)
+
+    def _schedule_manager_activity(self, record, company, summary, note):
+        """One To-Do on ``record`` for a credit manager of ``company``."""
+        group = self.env.ref("customer_credit.group_customer_credit_manager")
+        managers = group.sudo().users.filtered(
+            lambda user: not user.share and user.active and company in user.company_ids and user.id != 1
+        )
+        record.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=summary,
+            note=note,
+            user_id=(managers[:1] or self.env.ref("base.user_admin")).id,
+        )
 
     def _lock(self, partners, company):
         """Lock the customers' credit rows for the rest of the transaction.
@@ -498,8 +840,8 @@ class CustomerCreditService(models.AbstractModel):
         self.env.invalidate_all()
 
     def _usable_lots(self, partner, company, product=None, all_products=False):
-        """Lots that can be spent now: generic ones and those of ``product`` (or of any product
-        with ``all_products``), in consumption order."""
+        """Lots that can be spent now: generic ones and those of ``product`` (one product or
+        several, or of any product with ``all_products``), in consumption order."""
         today = fields.Date.context_today(self)
         domain = [
             ("partner_id", "=", partner.id),
@@ -510,7 +852,7 @@ class CustomerCreditService(models.AbstractModel):
             ("expiry_date", ">=", today),
         ]
         if not all_products:
-            domain += ["|", ("credit_type", "=", "generic"), ("product_id", "=", product.id if product else 0)]
+            domain += ["|", ("credit_type", "=", "generic"), ("product_id", "in", product.ids if product else [])]
         lots = self.env["customer.credit"].sudo().search(domain)
 
         def order(lot):
@@ -542,47 +884,71 @@ class CustomerCreditService(models.AbstractModel):
         partner = partner.sudo().with_company(company)
         if not partner.credit_allow_overdraft:
             return 0.0
-        return partner.credit_overdraft_limit or company.credit_overdraft_limit
+        # Odoo 18 keeps company-dependent values as JSONB, one key per company: a customer without a key
+        # has no limit of their own and gets the company's default; a stored 0 means 0. (res.company makes
+        # its default the field's fallback, so an explicit 0 differs from it and is stored.)
+        partner.flush_recordset(["credit_overdraft_limit"])
+        self.env.cr.execute(
+            "SELECT credit_overdraft_limit -> %s FROM res_partner WHERE id = %s", (str(company.id), partner.id)
+        )
+        own = self.env.cr.fetchone()[0]
+        return own if own is not None else company.credit_overdraft_limit
 
-    def _allocate_debit(self, partner, company, amount, product=None, allow_overdraft=True):
-        """Plan taking ``amount`` from the customer's lots: product-specific lots for the product
-        first, then the earliest expiry, then the oldest; the rest as overdraft if allowed.
+    def _allocate_debit(self, partner, company, amount, product_amounts=None, allow_overdraft=True, force=False):
+        """Plan taking ``amount`` from the customer's lots: lots of a product in ``product_amounts``
+        first (each product's lots at most its amount), then generic lots by earliest expiry, then
+        oldest; the rest as overdraft if allowed. Returns ``(entries, shortfall)``.
 
-        The generic part may not bring the customer's generic credit (lots plus any overdraft)
-        below minus the overdraft limit (0 without overdraft), so an open overdraft is never
-        paid out or moved away while refunded lots hold value.
+        The generic part may not bring the customer's generic credit (lots plus any overdraft, less
+        what is held) below minus the overdraft limit (0 without overdraft), so an open overdraft is
+        never paid out or moved away while refunded lots hold value. With ``force`` nothing is
+        refused: what is missing is taken as overdraft and returned as the shortfall.
         """
         currency = company.currency_id
-        lots = self._usable_lots(partner, company, product)
+        product_amounts = product_amounts or {}
+        products = self.env["product.product"].browse([product.id for product in product_amounts])
+        lots = self._usable_lots(partner, company, products)
+        caps = {product.id: cap for product, cap in product_amounts.items()}
+        product_credit = 0.0
+        for product_id, cap in caps.items():
+            held_by_product = sum(lots.filtered(lambda lot, pid=product_id: lot.product_id.id == pid).mapped("balance"))
+            product_credit += min(cap, held_by_product)
+        product_part = min(amount, currency.round(product_credit))
         overdraft = self._overdraft_balance(partner, company)
         limit = self._overdraft_limit(partner, company) if allow_overdraft else 0.0
-        product_credit = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
         generic_credit = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")) + overdraft
-        generic_part = currency.round(amount - min(amount, product_credit))
+        generic_credit -= self._held_amount(partner, company)
+        generic_part = currency.round(amount - product_part)
+        shortfall = 0.0
         if currency.compare_amounts(generic_part, 0.0) > 0 and (
             currency.compare_amounts(generic_credit - generic_part, -limit) < 0
         ):
-            available = min(amount, product_credit) + max(generic_credit + limit, 0.0)
-            raise UserError(
-                self.env._(
-                    "%(partner)s has only %(available)s of credit available for %(amount)s.",
-                    partner=partner.display_name,
-                    available=format_amount(self.env, currency.round(available), currency),
-                    amount=format_amount(self.env, amount, currency),
+            available = product_part + max(generic_credit + limit, 0.0)
+            if not force:
+                raise UserError(
+                    self.env._(
+                        "%(partner)s has only %(available)s of credit available for %(amount)s.",
+                        partner=partner.display_name,
+                        available=format_amount(self.env, currency.round(available), currency),
+                        amount=format_amount(self.env, amount, currency),
+                    )
                 )
-            )
+            shortfall = currency.round(amount - available)
         entries, rest = [], amount
         for lot in lots:
             if currency.compare_amounts(rest, 0.0) <= 0:
                 break
             part = min(rest, lot.balance)
+            if lot.credit_type == "product":
+                part = min(part, caps.get(lot.product_id.id, 0.0))
+                caps[lot.product_id.id] = currency.round(caps.get(lot.product_id.id, 0.0) - max(part, 0.0))
             if currency.compare_amounts(part, 0.0) <= 0:
                 continue
             entries.append({"partner": partner, "lot": lot, "amount": -part})
             rest = currency.round(rest - part)
         if currency.compare_amounts(rest, 0.0) > 0:
             entries.append({"partner": partner, "lot": None, "amount": -rest})
-        return entries
+        return entries, shortfall
 
     def _allocate_credit(self, partner, company, amount, lot_vals, lot=None, overdraft=None):
         """Plan adding generic ``amount``: it first settles the overdraft (``overdraft``, by default
@@ -600,13 +966,25 @@ class CustomerCreditService(models.AbstractModel):
             entries.append({"partner": partner, "amount": rest, **target})
         return entries
 
-    def _commit(self, kind, company, currency, entries, counterparts, label, links=None, move=None, reason=None):
-        """Write the planned ledger lines and post their journal entry (or link ``move``)."""
-        if set(links or {}) - LINK_FIELDS:
-            raise UserError(self.env._("A credit movement can only link to its source documents."))
-        Lot = self.env["customer.credit"].sudo().with_context(customer_credit_service=True)
-        Line = self.env["customer.credit.line"].sudo().with_context(customer_credit_service=True)
+    def _commit(
+        self, kind, company, currency, entries, counterparts, label, links=None, move=None, reason=None, key=None
+    ):
+        """Write the planned ledger lines and post their journal entry (or link ``move``).
+
+        ``key``: ``(kind, idempotency key)``; the key is claimed before anything is written."""
+        links = dict(links or {})
+        self._check_links(links, {entry["partner"] for entry in entries}, company)
+        if move is not None:
+            # the entry made by Odoo's own flow says which payment or statement line it is
+            if move.origin_payment_id and not links.get("payment_id"):
+                links["payment_id"] = move.origin_payment_id.id
+            if move.statement_line_id and not links.get("statement_line_id"):
+                links["statement_line_id"] = move.statement_line_id.id
+        Lot = self.env["customer.credit"].with_env(service_env(self.env))
+        Line = self.env["customer.credit.line"].with_env(service_env(self.env))
         operation_ref = uuid.uuid4().hex[:12].upper()
+        if key and key[1] is not None:
+            self._register_key(key[0], company, key[1], operation_ref)
         partner_totals = {}
         for entry in entries:
             entry["amount"] = currency.round(entry["amount"])
@@ -653,7 +1031,7 @@ class CustomerCreditService(models.AbstractModel):
                     "move_id": move.id,
                     "reason": reason or False,
                     "user_id": self.env.uid,
-                    **(links or {}),
+                    **links,
                 }
             )
         lines = Line.create(vals_list)
@@ -683,7 +1061,7 @@ class CustomerCreditService(models.AbstractModel):
         partners = list(partner_totals)
         move = (
             self.env["account.move"]
-            .sudo()
+            .with_env(service_env(self.env))
             .with_company(company)
             .create(
                 {
@@ -697,7 +1075,7 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         )
-        move.with_context(customer_credit_service=True)._post(soft=False)
+        move._post(soft=False)
         return move
 
     def _move_line_vals(self, account, partner, balance, label):
@@ -734,6 +1112,27 @@ class CustomerCreditService(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _demo_invoice(self, partner, amount, move_type="out_invoice"):
+        """A posted demo invoice (or credit note) of ``amount``, without taxes."""
+        company = self.env.ref("base.main_company")
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "Demo purchase", "quantity": 1, "price_unit": amount, "tax_ids": [(5, 0)]})
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        return move
+
+    @api.model
     def _load_demo_data(self):
         """Demo customers with history, an expired lot, an overdraft, and a POS credit method."""
         company = self.env.ref("base.main_company")
@@ -746,24 +1145,25 @@ class CustomerCreditService(models.AbstractModel):
         pen = ref("point_of_sale.whiteboard_pen", raise_if_not_found=False)
         today = fields.Date.context_today(self)
 
-        service.topup(alice, 200.0, cash, expiry_date=fields.Date.add(today, months=12))
-        spent = service.spend(alice, 45.5, description="Demo purchase")
-        service.refund(spent, 10.0)
+        service._topup(alice, 200.0, cash, expiry_date=fields.Date.add(today, months=12))
+        invoice = self._demo_invoice(alice, 45.5)
+        spent = service._spend(alice, 45.5, invoice=invoice)
+        service._refund(spent, 10.0, credit_note=self._demo_invoice(alice, 10.0, "out_refund"))
         if pen:
-            service.topup(alice, 30.0, cash, credit_type="product", product=pen)
-        service.transfer(alice, carol, 20.0)
+            service._topup(alice, 30.0, cash, credit_type="product", product=pen)
+        service._transfer(alice, carol, 20.0)
 
-        service.topup(bob, 50.0, cash)
-        service.spend(bob, 80.0, description="Demo purchase on overdraft")
+        service._topup(bob, 50.0, cash)
+        service._spend(bob, 80.0, invoice=self._demo_invoice(bob, 80.0))
 
-        old = service.topup(carol, 100.0, cash, expiry_date=fields.Date.add(today, days=1))
+        old = service._topup(carol, 100.0, cash, expiry_date=fields.Date.add(today, days=1))
         old.lot_id.write({"expiry_date": fields.Date.subtract(today, days=3)})
         self.env["customer.credit"]._cron_expire()
-        service.topup(carol, 25.0, granted=True)
-        service.withdraw(carol, 15.0, cash)
+        service._topup(carol, 25.0, granted=True)
+        service._withdraw(carol, 15.0, cash)
 
-        service.topup(dan, 60.0, cash)
-        service.adjust(dan, -5.0, "Demo correction of a miscounted top-up")
+        service._topup(dan, 60.0, cash)
+        service._adjust(dan, -5.0, "Demo correction of a miscounted top-up")
 
         config = ref("point_of_sale.pos_config_main", raise_if_not_found=False)
         method = self.env["pos.payment.method"].create(
@@ -781,3 +1181,4 @@ class CustomerCreditService(models.AbstractModel):
         )
         if config:
             config.write({"payment_method_ids": [(4, method.id)]})
+        self._load_website_demo_data()

@@ -1,5 +1,5 @@
-from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class ResCompany(models.Model):
@@ -42,6 +42,30 @@ class ResCompany(models.Model):
         string="Default Credit Validity (months)",
         help="Default validity of new credit lots; 0 means no expiry.",
     )
+    credit_topup_min = fields.Monetary(
+        string="Minimum Online Top-up",
+        currency_field="currency_id",
+        default=5.0,
+        help="Smallest amount a customer may add to their credit on the portal.",
+    )
+    credit_topup_max = fields.Monetary(
+        string="Maximum Online Top-up",
+        currency_field="currency_id",
+        default=1000.0,
+        help="Largest amount a customer may add to their credit on the portal at once.",
+    )
+    credit_withdrawal_auto_limit = fields.Monetary(
+        string="Immediate Payout Up To",
+        currency_field="currency_id",
+        help="Withdrawal requests up to this amount are paid out at once through the payout journal; "
+        "0 means every request waits for a credit manager.",
+    )
+    credit_withdrawal_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payout Journal",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+        help="Bank or cash journal of the immediate payouts of withdrawal requests.",
+    )
 
     def write(self, vals):
         if "credit_account_id" in vals:
@@ -52,7 +76,21 @@ class ResCompany(models.Model):
                 raise UserError(
                     self.env._("The Customer Credit account cannot be changed once credit movements exist.")
                 )
-        return super().write(vals)
+        res = super().write(vals)
+        if "credit_overdraft_limit" in vals:
+            # the default limit is the partner field's fallback, as Odoo does for credit_limit: a customer
+            # without a limit of their own reads it, and a limit of 0 differs from it, so it is stored as 0
+            for company in self:
+                self.env["ir.default"].sudo().set(
+                    "res.partner", "credit_overdraft_limit", company.credit_overdraft_limit, company_id=company.id
+                )
+            self.env["res.partner"].invalidate_model(["credit_overdraft_limit"])
+        return res
+
+    @api.constrains("credit_overdraft_limit")
+    def _check_credit_overdraft_limit(self):
+        if any(company.currency_id.compare_amounts(company.credit_overdraft_limit, 0.0) < 0 for company in self):
+            raise ValidationError(self.env._("The default overdraft limit of customer credit cannot be negative."))
 
     def _customer_credit_accounts(self):
         """The Customer Credit accounts of all companies (a branch may post on its parent's)."""

@@ -12,3 +12,7 @@ class ResConfigSettings(models.TransientModel):
     credit_send_mail = fields.Boolean(related="company_id.credit_send_mail", readonly=False)
     credit_overdraft_limit = fields.Monetary(related="company_id.credit_overdraft_limit", readonly=False)
     credit_validity_months = fields.Integer(related="company_id.credit_validity_months", readonly=False)
+    credit_topup_min = fields.Monetary(related="company_id.credit_topup_min", readonly=False)
+    credit_topup_max = fields.Monetary(related="company_id.credit_topup_max", readonly=False)
+    credit_withdrawal_auto_limit = fields.Monetary(related="company_id.credit_withdrawal_auto_limit", readonly=False)
+    credit_withdrawal_journal_id = fields.Many2one(related="company_id.credit_withdrawal_journal_id", readonly=False)

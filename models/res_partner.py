@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 CREDIT_USER = "customer_credit.group_customer_credit_user"
 CREDIT_MANAGER = "customer_credit.group_customer_credit_manager"
@@ -35,6 +35,25 @@ class ResPartner(models.Model):
         compute="_compute_credit_balance",
         help="Credit usable only on specific products.",
     )
+    # Readable by everyone who sees the customer (cashiers, the POS loader, the portal): no groups,
+    # computed in sudo for the current company.
+    credit_available = fields.Float(
+        string="Available Credit",
+        compute="_compute_credit_available",
+        digits="Account",
+        help="What a payment with generic credit accepts now: balance plus overdraft room, less what is held.",
+    )
+    credit_due = fields.Float(
+        string="Credit Due",
+        compute="_compute_credit_available",
+        digits="Account",
+        help="What the customer owes on an overdrawn credit balance.",
+    )
+    credit_pos_lots = fields.Json(
+        string="Product-specific Credit Lots",
+        compute="_compute_credit_pos_lots",
+        help="Active product-specific lots (id, name, product, balance), for the Point of Sale payment screen.",
+    )
     credit_allow_overdraft = fields.Boolean(
         groups=CREDIT_MANAGER,
         company_dependent=True,
@@ -62,10 +81,65 @@ class ResPartner(models.Model):
             if not commercial.id:
                 partner.credit_balance = partner.credit_generic_balance = partner.credit_product_balance = 0.0
                 continue
-            balances = Service.get_balances(commercial, company)
+            balances = Service._get_balances(commercial, company)
             partner.credit_balance = balances["total"]
             partner.credit_generic_balance = balances["generic"]
             partner.credit_product_balance = balances["product"]
+
+    @api.depends_context("company")
+    def _compute_credit_available(self):
+        company = self.env.company
+        Service = self.env["customer.credit.service"].sudo()
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            if not commercial.id:
+                partner.credit_available = partner.credit_due = 0.0
+                continue
+            balances = Service._get_balances(commercial, company)
+            partner.credit_available = balances["available"]
+            partner.credit_due = company.currency_id.round(max(-Service._overdraft_balance(commercial, company), 0.0))
+
+    @api.depends_context("company")
+    def _compute_credit_pos_lots(self):
+        """One query for all partners: the active, unexpired product-specific lots of their
+        commercial partners in the current company."""
+        company = self.env.company
+        commercial_ids = {partner.id: partner.commercial_partner_id.id for partner in self}
+        lots_by_partner = {}
+        if any(commercial_ids.values()):
+            self.env["customer.credit"].flush_model(["partner_id", "company_id", "state", "balance", "expiry_date"])
+            self.env.cr.execute(
+                """SELECT id, name, partner_id, product_id, balance, expiry_date
+                     FROM customer_credit
+                    WHERE partner_id = ANY(%s) AND company_id = %s AND credit_type = 'product' AND state = 'active'
+                      AND (expiry_date IS NULL OR expiry_date >= %s)
+                 ORDER BY expiry_date NULLS LAST, create_date, id""",
+                (list({pid for pid in commercial_ids.values() if pid}), company.id, fields.Date.context_today(self)),
+            )
+            for lot_id, name, partner_id, product_id, balance, expiry in self.env.cr.fetchall():
+                lots_by_partner.setdefault(partner_id, []).append(
+                    {
+                        "id": lot_id,
+                        "name": name,
+                        "product_id": product_id,
+                        "balance": balance,
+                        "expiry_date": fields.Date.to_string(expiry) if expiry else False,
+                    }
+                )
+        for partner in self:
+            partner.credit_pos_lots = lots_by_partner.get(commercial_ids[partner.id], [])
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        fields_list = super()._load_pos_data_fields(config_id)
+        if fields_list:
+            fields_list += ["credit_available", "credit_due", "credit_pos_lots"]
+        return fields_list
+
+    @api.constrains("credit_overdraft_limit")
+    def _check_credit_overdraft_limit(self):
+        if any(partner.sudo().credit_overdraft_limit < 0 for partner in self):
+            raise ValidationError(self.env._("The overdraft limit of a customer cannot be negative."))
 
     def write(self, vals):
         if {"parent_id", "is_company"}.intersection(vals):

@@ -7,3 +7,10 @@ from . import test_backend_tour
 from . import test_concurrency
 from . import test_account_protection
 from . import test_hardening
+from . import test_ledger_door
+from . import test_expiry_input
+from . import test_money_door
+from . import test_pos
+from . import test_pos_tour
+from . import test_website
+from . import test_website_tour

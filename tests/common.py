@@ -23,6 +23,10 @@ class CustomerCreditCommon(TransactionCase):
         cls.bank_journal = cls.env["account.journal"].search(
             [("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1
         )
+        # where Odoo's payments put the bank side of top-ups and withdrawals
+        payment = cls.env["account.payment"].new({"journal_id": cls.cash_journal.id})
+        cls.receipts_account = payment._get_outstanding_account("inbound")
+        cls.payments_account = payment._get_outstanding_account("outbound")
         Partner = cls.env["res.partner"]
         cls.partner_a = Partner.create({"name": "Credit Customer A", "email": "a@example.com"})
         cls.partner_b = Partner.create({"name": "Credit Customer B", "email": "b@example.com"})

@@ -1,6 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
+from ..models.customer_credit_service import service_env
 from .common import CustomerCreditCommon
 
 
@@ -8,9 +9,9 @@ from .common import CustomerCreditCommon
 class TestAccountProtection(CustomerCreditCommon):
     """The Customer Credit account only moves with the ledger, so the books cannot drift from it."""
 
-    def _manual_entry(self, context=None):
+    def _manual_entry(self, context=None, env=None):
         return (
-            self.env["account.move"]
+            (env or self.env)["account.move"]
             .with_context(**(context or {}))
             .create(
                 {
@@ -24,19 +25,38 @@ class TestAccountProtection(CustomerCreditCommon):
             )
         )
 
+    def _service_draft(self):
+        """A draft entry on the Customer Credit account, as only the service can make one."""
+        move = self._manual_entry(env=service_env(self.env))
+        return self.env["account.move"].browse(move.id)
+
     def test_manual_entry_on_credit_account_refused(self):
-        move = self._manual_entry()
-        with self.assertRaisesRegex(UserError, "only moves with credit movements"):
-            move.action_post()
+        # not even as a draft
+        self.assert_rejected(UserError, "only moves with credit movements", self._manual_entry)
+        # and a draft of the service is posted by the service only
+        move = self._service_draft()
+        self.assert_rejected(UserError, "only moves with credit movements", move.action_post)
         self.assertEqual(move.state, "draft")
         self.assertEqual(self.gl_balance(self.partner_a), 0.0)
         self.assert_invariant()
 
     def test_forged_context_does_not_open_the_account(self):
-        move = self._manual_entry({"customer_credit_service": True})
-        with self.assertRaisesRegex(UserError, "only moves with credit movements"):
-            move.with_user(self.user_manager).with_context(customer_credit_service=True).sudo(False).action_post()
+        forged = {"customer_credit_service": True}
+        self.assert_rejected(UserError, "only moves with credit movements", self._manual_entry, forged)
+        self.assert_rejected(
+            UserError, "only moves with credit movements", self._manual_entry, forged, self.env(su=True)
+        )
+        move = self._service_draft()
+        self.assert_rejected(
+            UserError,
+            "only moves with credit movements",
+            move.with_user(self.user_manager).with_context(customer_credit_service=True).sudo(False).action_post,
+        )
+        self.assert_rejected(
+            UserError, "only moves with credit movements", move.sudo().with_context(**forged).action_post
+        )
         self.assertEqual(move.state, "draft")
+        self.assert_invariant()
 
     def test_other_accounts_unaffected(self):
         move = self.env["account.move"].create(
@@ -53,7 +73,7 @@ class TestAccountProtection(CustomerCreditCommon):
         self.assertEqual(move.state, "posted")
 
     def test_credit_entries_cannot_be_reset_or_reversed_by_hand(self):
-        line = self.service.topup(self.partner_a, 40.0, self.cash_journal)
+        line = self.service._topup(self.partner_a, 40.0, self.cash_journal)
         move = line.move_id
         with self.assertRaisesRegex(UserError, "cannot be reset to draft"):
             move.button_draft()
@@ -63,24 +83,24 @@ class TestAccountProtection(CustomerCreditCommon):
         self.assertEqual(self.gl_balance(self.partner_a), -40.0)
         self.assertEqual(self.balance(self.partner_a), 40.0)
         # the supported correction: cancel the lot, which posts the reversal through the service
-        self.service.cancel(line.lot_id, reason="typo")
+        self.service._cancel(line.lot_id, reason="typo")
         self.assertEqual(self.gl_balance(self.partner_a), 0.0)
         self.assertEqual(self.balance(self.partner_a), 0.0)
         self.assert_invariant()
 
     def test_reset_to_draft_hidden_on_credit_entries(self):
-        line = self.service.topup(self.partner_a, 12.0, self.cash_journal)
+        line = self.service._topup(self.partner_a, 12.0, self.cash_journal)
         self.assertFalse(line.move_id.show_reset_to_draft_button)
 
     def test_lot_chatter_logs_each_movement(self):
-        lot = self.service.topup(self.partner_a, 30.0, self.cash_journal).lot_id
-        self.service.spend(self.partner_a, 12.5)
+        lot = self.service._topup(self.partner_a, 30.0, self.cash_journal).lot_id
+        self.service._spend(self.partner_a, 12.5, counterpart_account=self.clearing_account)
         bodies = lot.message_ids.mapped("body")
         self.assertTrue(any("Top-up of" in body and "30.00" in body for body in bodies), bodies)
         self.assertTrue(any("Spend of" in body and "17.50" in body for body in bodies), bodies)
 
     def test_pay_invoice_with_credit_wizard(self):
-        self.service.topup(self.partner_a, 50.0, self.cash_journal)
+        self.service._topup(self.partner_a, 50.0, self.cash_journal)
         invoice = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",

@@ -18,7 +18,6 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         super().setUpClass()
         cls.today = fields.Date.context_today(cls.env["customer.credit"])
         cls.receivable = cls.partner_a.property_account_receivable_id
-        cls.cash_account = cls.cash_journal.default_account_id
         cls.Wizard = cls.env["customer.credit.operation.wizard"].with_user(cls.user_manager)
         cls.LotWizard = cls.env["customer.credit.lot.wizard"].with_user(cls.user_manager)
 
@@ -109,10 +108,11 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
                 }
             ],
         )
-        self.assertEqual(lot.move_id.journal_id, self.credit_journal)
+        self.assertEqual(lot.move_id.journal_id, self.cash_journal)
+        self.assertEqual(lot.move_id.origin_payment_id.destination_account_id, self.credit_account)
         self.assert_move_lines(
             lot.move_id,
-            [(self.cash_account, self.partner_a, 50.0, 0.0), (self.credit_account, self.partner_a, 0.0, 50.0)],
+            [(self.receipts_account, self.partner_a, 50.0, 0.0), (self.credit_account, self.partner_a, 0.0, 50.0)],
         )
         mail = self._mails(lines)
         self.assertEqual(len(mail), 1, "the customer is told about the top-up")
@@ -157,17 +157,21 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assertRecordValues(lot, [{"credit_type": "product", "product_id": self.product.id, "balance": 30.0}])
         self.assert_move_lines(
             lines.move_id,
-            [(self.cash_account, self.partner_a, 30.0, 0.0), (self.credit_account, self.partner_a, 0.0, 30.0)],
+            [(self.receipts_account, self.partner_a, 30.0, 0.0), (self.credit_account, self.partner_a, 0.0, 30.0)],
         )
-        balances = self.service.get_balances(self.partner_a, product=self.product)
+        balances = self.service._get_balances(self.partner_a, product=self.product)
         self.assertEqual((balances["generic"], balances["product"], balances["available"]), (0.0, 30.0, 30.0))
-        self.assertEqual(self.service.get_balances(self.partner_a, product=self.other_product)["available"], 0.0)
+        self.assertEqual(self.service._get_balances(self.partner_a, product=self.other_product)["available"], 0.0)
         # only the product can be paid with it
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_a, 5.0, product=self.other_product)
+            self.service._spend(
+                self.partner_a, 5.0, product=self.other_product, counterpart_account=self.clearing_account
+            )
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_a, 5.0)
-        spend = self.service.spend(self.partner_a, 12.0, product=self.product)
+            self.service._spend(self.partner_a, 5.0, counterpart_account=self.clearing_account)
+        spend = self.service._spend(
+            self.partner_a, 12.0, product=self.product, counterpart_account=self.clearing_account
+        )
         self.assertEqual(spend.lot_id, lot)
         self.assertEqual(lot.balance, 18.0)
         # the product is required on the form
@@ -186,17 +190,17 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
 
     def test_partner_credit_balances(self):
         """The partner form shows the total, the generic and the product-specific credit."""
-        self.service.topup(self.partner_a, 20.0, self.cash_journal)
-        self.service.topup(self.partner_a, 30.0, self.cash_journal, credit_type="product", product=self.product)
+        self.service._topup(self.partner_a, 20.0, self.cash_journal)
+        self.service._topup(self.partner_a, 30.0, self.cash_journal, credit_type="product", product=self.product)
         partner = self.partner_a.with_user(self.user_credit)
         self.assertEqual(partner.credit_balance, 50.0)
         self.assertEqual(partner.credit_generic_balance, 20.0)
         self.assertEqual(partner.credit_product_balance, 30.0)
-        self.assertEqual(self.service.get_balances(self.partner_a)["product"], 30.0)
+        self.assertEqual(self.service._get_balances(self.partner_a)["product"], 30.0)
         self.assert_invariant()
 
     def test_wizard_withdraw(self):
-        self.service.topup(self.partner_a, 100.0, self.cash_journal)
+        self.service._topup(self.partner_a, 100.0, self.cash_journal)
         action, lines = self._run(
             {
                 "operation": "withdraw",
@@ -214,7 +218,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
             lines.move_id,
             [
                 (self.credit_account, self.partner_a, 30.0, 0.0),
-                (self.bank_journal.default_account_id, self.partner_a, 0.0, 30.0),
+                (self.payments_account, self.partner_a, 0.0, 30.0),
             ],
         )
         with self.assertRaisesRegex(UserError, "of credit available"):
@@ -231,7 +235,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assert_invariant()
 
     def test_wizard_adjust(self):
-        self.service.topup(self.partner_a, 50.0, self.cash_journal)
+        self.service._topup(self.partner_a, 50.0, self.cash_journal)
         __, up = self._run(
             {
                 "operation": "adjust",
@@ -269,7 +273,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assert_invariant()
 
     def test_wizard_transfer(self):
-        from_lot = self._lot(self.service.topup(self.partner_a, 60.0, self.cash_journal))
+        from_lot = self._lot(self.service._topup(self.partner_a, 60.0, self.cash_journal))
         __, lines = self._run(
             {
                 "operation": "transfer",
@@ -298,7 +302,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
     # ---- lot wizard ------------------------------------------------------
 
     def test_lot_wizard_cancel(self):
-        topup = self.service.topup(self.partner_a, 40.0, self.cash_journal)
+        topup = self.service._topup(self.partner_a, 40.0, self.cash_journal)
         lot = self._lot(topup)
         action = lot.with_user(self.user_manager).action_open_lot_wizard()
         self.assertEqual(
@@ -313,15 +317,15 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assertEqual(cancel.move_id.reversed_entry_id, topup.move_id)
         self.assert_move_lines(
             cancel.move_id,
-            [(self.credit_account, self.partner_a, 40.0, 0.0), (self.cash_account, self.partner_a, 0.0, 40.0)],
+            [(self.credit_account, self.partner_a, 40.0, 0.0), (self.receipts_account, self.partner_a, 0.0, 40.0)],
         )
         self.assertEqual(self.balance(self.partner_a), 0.0)
         self.assertEqual(self.gl_balance(self.partner_a), 0.0)
         self.assert_invariant()
 
     def test_lot_wizard_expire(self):
-        lot = self._lot(self.service.topup(self.partner_a, 40.0, self.cash_journal))
-        self.service.spend(self.partner_a, 15.0)
+        lot = self._lot(self.service._topup(self.partner_a, 40.0, self.cash_journal))
+        self.service._spend(self.partner_a, 15.0, counterpart_account=self.clearing_account)
         action = lot.with_user(self.user_manager).with_context(lot_wizard_mode="expire").action_open_lot_wizard()
         wizard = self.LotWizard.with_context(**action["context"]).create({"reason": "Customer left"})
         self.assertEqual((wizard.mode, wizard.balance), ("expire", 25.0))
@@ -339,8 +343,8 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
     # ---- partner actions -------------------------------------------------
 
     def test_partner_action_view_credit_lines(self):
-        self.service.topup(self.partner_a, 10.0, self.cash_journal)
-        self.service.topup(self.partner_b, 10.0, self.cash_journal)
+        self.service._topup(self.partner_a, 10.0, self.cash_journal)
+        self.service._topup(self.partner_b, 10.0, self.cash_journal)
         contact = self.env["res.partner"].create({"name": "A's buyer", "parent_id": self.partner_a.id})
         action = contact.with_user(self.user_credit).action_view_credit_lines()
         self.assertEqual(action["type"], "ir.actions.act_window")
@@ -352,7 +356,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assertEqual(lines.mapped("amount"), [10.0])
 
     def test_partner_action_credit_operation(self):
-        self.service.topup(self.partner_a, 50.0, self.cash_journal)
+        self.service._topup(self.partner_a, 50.0, self.cash_journal)
         contact = self.env["res.partner"].create({"name": "A's buyer", "parent_id": self.partner_a.id})
         action = (
             contact.with_user(self.user_manager).with_context(credit_operation="withdraw").action_credit_operation()
@@ -392,7 +396,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
 
     def _lot_expiring(self, partner, amount, days):
         """A lot topped up with a future expiry date, then moved to ``today + days``."""
-        lot = self._lot(self.service.topup(partner, amount, self.cash_journal, expiry_date=self.today))
+        lot = self._lot(self.service._topup(partner, amount, self.cash_journal, expiry_date=self.today))
         lot.expiry_date = self.today + timedelta(days=days)
         return lot
 
@@ -404,7 +408,7 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         lot2 = self._lot_expiring(self.partner_b, 20.0, -2)
         lot3 = self._lot_expiring(self.partner_a, 30.0, -1)
         used = self._lot_expiring(self.partner_c, 5.0, 0)
-        self.service.spend(self.partner_c, 5.0)
+        self.service._spend(self.partner_c, 5.0, counterpart_account=self.clearing_account)
         used.expiry_date = self.today - timedelta(days=5)
         today = self._lot_expiring(self.partner_c, 40.0, 0)
         future = self._lot_expiring(self.partner_c, 50.0, 1)
@@ -456,16 +460,16 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         self.assert_invariant()
 
     def test_lot_expiring_today_is_usable(self):
-        lot = self._lot(self.service.topup(self.partner_a, 40.0, self.cash_journal, expiry_date=self.today))
-        self.assertEqual(self.service.get_balances(self.partner_a)["available"], 40.0)
-        spend = self.service.spend(self.partner_a, 15.0)
+        lot = self._lot(self.service._topup(self.partner_a, 40.0, self.cash_journal, expiry_date=self.today))
+        self.assertEqual(self.service._get_balances(self.partner_a)["available"], 40.0)
+        spend = self.service._spend(self.partner_a, 15.0, counterpart_account=self.clearing_account)
         self.assertEqual(spend.lot_id, lot)
         self.assertNotIn(lot, self.env["customer.credit"]._cron_expire())
         self.assertEqual(lot.state, "active")
-        refund = self.service.refund(spend, 5.0)
+        refund = self.service._refund(spend, 5.0)
         self.assertEqual(refund.lot_id, lot, "a lot is valid through its expiry date and takes refunds")
         self.assertEqual(lot.balance, 30.0)
-        self.service.transfer(self.partner_a, self.partner_b, 30.0)
+        self.service._transfer(self.partner_a, self.partner_b, 30.0)
         self.assertEqual(lot.state, "used")
         self.assert_invariant()
 
@@ -501,14 +505,14 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
             ],
         )
         # and the service follows them
-        topup = self.service.topup(self.partner_a, 10.0, self.cash_journal)
+        topup = self.service._topup(self.partner_a, 10.0, self.cash_journal)
         self.assertEqual(topup.lot_id.expiry_date, self.today + relativedelta(months=6))
         self.assertFalse(self._mails(topup), "no mail when the company turned them off")
         self.partner_a.credit_allow_overdraft = True
         with self.assertRaisesRegex(UserError, "of credit available"):
-            self.service.spend(self.partner_a, 35.01)
-        self.service.spend(self.partner_a, 35.0)
-        expire = self.service.expire(self._lot(self.service.topup(self.partner_b, 5.0, self.cash_journal)))
+            self.service._spend(self.partner_a, 35.01, counterpart_account=self.clearing_account)
+        self.service._spend(self.partner_a, 35.0, counterpart_account=self.clearing_account)
+        expire = self.service._expire(self._lot(self.service._topup(self.partner_b, 5.0, self.cash_journal)))
         self.assert_move_lines(
             expire.move_id,
             [(self.credit_account, self.partner_b, 5.0, 0.0), (other_breakage, self.partner_b, 0.0, 5.0)],

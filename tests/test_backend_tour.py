@@ -33,21 +33,22 @@ class TestBackendTour(HttpCase):
         self.assertRegex(line.lot_id.name, r"^ACC-\d{8}-\d{8}$")
         move = line.move_id
         self.assertEqual(move.state, "posted")
-        self.assertEqual(move.journal_id, self.company.credit_journal_id)
+        self.assertEqual(move.journal_id.type, "cash")
+        self.assertEqual(move.origin_payment_id.destination_account_id, self.company.credit_account_id)
         debit = move.line_ids.filtered(lambda aml: aml.debit)
-        self.assertEqual((debit.account_id, debit.debit), (self.cash.default_account_id, 75.25))
+        self.assertEqual((debit.account_id, debit.debit), (move.origin_payment_id.outstanding_account_id, 75.25))
         self.assertAlmostEqual(self._posted_credit_balance(), -75.25)
         self.assertEqual(self.partner.credit_balance, 75.25)
 
     def test_withdraw_too_much_shows_error(self):
-        self.env["customer.credit.service"].topup(self.partner, 20.0, self.cash)
+        self.env["customer.credit.service"]._topup(self.partner, 20.0, self.cash)
         self.start_tour(f"/odoo/res.partner/{self.partner.id}", "customer_credit_backend_withdraw_error", login="admin")
         lines = self.env["customer.credit.line"].search([("partner_id", "=", self.partner.id)])
         self.assertEqual(lines.mapped("kind"), ["topup"])
         self.assertAlmostEqual(self._posted_credit_balance(), -20.0)
 
     def test_pay_invoice_with_credit(self):
-        self.env["customer.credit.service"].topup(self.partner, 200.0, self.cash)
+        self.env["customer.credit.service"]._topup(self.partner, 200.0, self.cash)
         invoice = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",

@@ -62,7 +62,7 @@ class TestCustomerCreditConcurrency(TransactionCase):
             partner = env["res.partner"].create({"name": name, **vals})
             if topup:
                 cash = env["account.journal"].browse(self.cash_journal_id)
-                env["customer.credit.service"].sudo().topup(partner, topup, cash)
+                env["customer.credit.service"].sudo()._topup(partner, topup, cash)
         # Committed when the cursor's block ends.
         self.partner_ids.append(partner.id)
         return partner.id
@@ -92,6 +92,11 @@ class TestCustomerCreditConcurrency(TransactionCase):
                 [moves],
             )
             full_reconciles = tuple(row[0] for row in cr.fetchall()) or (0,)
+            cr.execute(
+                "DELETE FROM customer_credit_key WHERE operation_ref IN "
+                "(SELECT operation_ref FROM customer_credit_line WHERE partner_id IN %s)",
+                [partners],
+            )
             cr.execute("DELETE FROM customer_credit_line WHERE partner_id IN %s", [partners])
             cr.execute("DELETE FROM customer_credit WHERE partner_id IN %s", [partners])
             cr.execute(
@@ -103,6 +108,8 @@ class TestCustomerCreditConcurrency(TransactionCase):
                 {"m": moves},
             )
             cr.execute("DELETE FROM account_move_line WHERE move_id IN %s", [moves])
+            cr.execute("UPDATE account_move SET origin_payment_id = NULL WHERE id IN %s", [moves])
+            cr.execute("DELETE FROM account_payment WHERE partner_id IN %s", [partners])
             cr.execute("DELETE FROM account_full_reconcile WHERE id IN %s", [full_reconciles])
             cr.execute("DELETE FROM account_move WHERE id IN %s", [moves])
             records = {"l": lots, "m": moves, "p": partners}
@@ -160,7 +167,7 @@ class TestCustomerCreditConcurrency(TransactionCase):
                     cursors.append(cr)
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     partner = env["res.partner"].browse(partner_id)
-                    outcome["seen"] = env["customer.credit.service"].sudo().get_balances(partner)["total"]
+                    outcome["seen"] = env["customer.credit.service"].sudo()._get_balances(partner)["total"]
                     barrier.wait(timeout=BARRIER_TIMEOUT)
 
                     def attempt():
@@ -194,14 +201,15 @@ class TestCustomerCreditConcurrency(TransactionCase):
     @staticmethod
     def _spend(amount):
         def operation(env, partner):
-            return env["customer.credit.service"].sudo().spend(partner, amount).ids
+            clearing = env.company.credit_clearing_account_id
+            return env["customer.credit.service"].sudo()._spend(partner, amount, counterpart_account=clearing).ids
 
         return operation
 
     def _topup(self, amount):
         def operation(env, partner):
             journal = env["account.journal"].browse(self.cash_journal_id)
-            return env["customer.credit.service"].sudo().topup(partner, amount, journal).ids
+            return env["customer.credit.service"].sudo()._topup(partner, amount, journal).ids
 
         return operation
 
@@ -241,7 +249,7 @@ class TestCustomerCreditConcurrency(TransactionCase):
         ledger = Line.search([("partner_id", "=", partner.id), ("company_id", "=", self.company_id)], order="id")
         self.assertEqual(len(ledger), lines)
         self.assertAmount(sum(ledger.mapped("amount")), balance, f"ledger {ledger.mapped('amount')}")
-        self.assertAmount(env["customer.credit.service"].sudo().get_balances(partner)["total"], balance)
+        self.assertAmount(env["customer.credit.service"].sudo()._get_balances(partner)["total"], balance)
         self.assertAmount(partner.with_company(self.company_id).credit_balance, balance)
 
         # Every movement started from the balance the previous one left: none ran on stale data.
@@ -271,7 +279,10 @@ class TestCustomerCreditConcurrency(TransactionCase):
         self.assertEqual(partner_moves, ledger.move_id)
         self.assertEqual(len(partner_moves), moves)
         self.assertEqual(set(partner_moves.mapped("state")), {"posted"})
-        self.assertEqual(partner_moves.journal_id.ids, [self.credit_journal_id])
+        # paid top-ups are the customer's payments in the cash journal, the rest the credit journal's
+        for line in ledger:
+            paid = line.kind == "topup" and line.payment_id
+            self.assertEqual(line.move_id.journal_id.id, self.cash_journal_id if paid else self.credit_journal_id)
         gl_lines = (
             env["account.move.line"]
             .sudo()
@@ -383,3 +394,118 @@ class TestCustomerCreditConcurrency(TransactionCase):
             ledger = self._assert_books(env, partner, 80.0, lines=3, lots=2, moves=3)
             self.assertEqual(sorted(ledger.mapped("kind")), ["spend", "topup", "topup"])
             self.assertAmount(ledger.filtered(lambda line: line.kind == "spend").amount, -70.0)
+
+    # ------------------------------------------------------------------
+    # Races the channels will cause
+    # ------------------------------------------------------------------
+
+    def test_concurrent_transfers_both_ways_do_not_deadlock(self):
+        """A→B and B→A at the same time: both customers are locked in id order, both go through."""
+        a_id = self._create_partner("Transfer A", topup=100.0)
+        b_id = self._create_partner("Transfer B", topup=100.0)
+
+        def transfer(source_id, target_id, amount):
+            def operation(env, partner):
+                Partner = env["res.partner"]
+                return (
+                    env["customer.credit.service"]
+                    .sudo()
+                    ._transfer(Partner.browse(source_id), Partner.browse(target_id), amount)
+                    .ids
+                )
+
+            return operation
+
+        outcomes = self._run_concurrently(a_id, transfer(a_id, b_id, 60.0), transfer(b_id, a_id, 30.0))
+        winners, losers = self._split(outcomes)
+        self.assertEqual((len(winners), len(losers)), (2, 0), outcomes)
+        with self._fresh_env() as env:
+            a, b = env["res.partner"].browse(a_id), env["res.partner"].browse(b_id)
+            self._assert_books(env, a, 70.0, lines=3, lots=2, moves=3)
+            self._assert_books(env, b, 130.0, lines=3, lots=2, moves=3)
+
+    def test_expiry_cron_racing_a_spend(self):
+        """The expiry job expires one lot while a till spends from another: both are exact."""
+        partner_id = self._create_partner("Expiring Spender", topup=50.0)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cash = env["account.journal"].browse(self.cash_journal_id)
+            partner = env["res.partner"].browse(partner_id)
+            old = env["customer.credit.service"].sudo()._topup(partner, 30.0, cash)
+            cr.execute("UPDATE customer_credit SET expiry_date = CURRENT_DATE - 2 WHERE id = %s", [old.lot_id.id])
+
+        def expire(env, partner):
+            return env["customer.credit"].sudo()._cron_expire().ids
+
+        outcomes = self._run_concurrently(partner_id, expire, self._spend(40.0))
+        winners, losers = self._split(outcomes)
+        self.assertEqual((len(winners), len(losers)), (2, 0), outcomes)
+        with self._fresh_env() as env:
+            partner = env["res.partner"].browse(partner_id)
+            ledger = self._assert_books(env, partner, 10.0, lines=4, lots=2, moves=4)
+            self.assertEqual(sorted(ledger.mapped("kind")), ["expire", "spend", "topup", "topup"])
+            self.assertAmount(ledger.filtered(lambda line: line.kind == "expire").amount, -30.0)
+
+    def test_two_refunds_of_one_spend(self):
+        """Two refunds of 30 on a spend of 50 at once: one is given back, the other is refused."""
+        partner_id = self._create_partner("Double Refund", topup=100.0)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner = env["res.partner"].browse(partner_id)
+            clearing = env.company.credit_clearing_account_id
+            spend_ids = env["customer.credit.service"].sudo()._spend(partner, 50.0, counterpart_account=clearing).ids
+
+        def refund(env, partner):
+            return (
+                env["customer.credit.service"].sudo()._refund(env["customer.credit.line"].browse(spend_ids), 30.0).ids
+            )
+
+        outcomes = self._run_concurrently(partner_id, refund, refund)
+        winners, losers = self._split(outcomes)
+        self.assertEqual((len(winners), len(losers)), (1, 1), outcomes)
+        self.assertRegex(losers[0]["error"].args[0], r"At most .*20\.00.* can still be refunded")
+        with self._fresh_env() as env:
+            self._assert_books(env, env["res.partner"].browse(partner_id), 80.0, lines=3, lots=1, moves=3)
+
+    def test_two_spends_on_one_invoice(self):
+        """Two payments of 70 with credit on an invoice of 100 at once: the second sees 30 due."""
+        partner_id = self._create_partner("Invoice Payer", topup=200.0)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            invoice = env["customer.credit.service"]._demo_invoice(env["res.partner"].browse(partner_id), 100.0)
+            invoice_id = invoice.id
+
+        def pay(env, partner):
+            invoice = env["account.move"].browse(invoice_id)
+            return env["customer.credit.service"].sudo()._spend(partner, 70.0, invoice=invoice).ids
+
+        outcomes = self._run_concurrently(partner_id, pay, pay)
+        winners, losers = self._split(outcomes)
+        self.assertEqual((len(winners), len(losers)), (1, 1), outcomes)
+        self.assertIn("more than the amount due", losers[0]["error"].args[0])
+        with self._fresh_env() as env:
+            invoice = env["account.move"].browse(invoice_id)
+            self.assertAmount(invoice.amount_residual, 30.0)
+            self.assertEqual(invoice.payment_state, "partial")
+            partner = env["res.partner"].browse(partner_id)
+            ledger = env["customer.credit.line"].search([("partner_id", "=", partner_id)])
+            self.assertEqual(sorted(ledger.mapped("kind")), ["spend", "topup"])
+            self.assertAmount(partner.with_company(self.company_id).credit_balance, 130.0)
+
+    def test_same_key_in_two_transactions_spends_once(self):
+        """A POS payment synced from two tabs at once: one spend, both calls get its lines."""
+        partner_id = self._create_partner("Twice Synced", topup=100.0)
+
+        def spend(env, partner):
+            clearing = env.company.credit_clearing_account_id
+            service = env["customer.credit.service"].sudo()
+            return service._spend(partner, 60.0, counterpart_account=clearing, key="pos-payment-uuid-1").ids
+
+        outcomes = self._run_concurrently(partner_id, spend, spend)
+        winners, losers = self._split(outcomes)
+        self.assertEqual((len(winners), len(losers)), (2, 0), outcomes)
+        self.assertEqual(winners[0]["result"], winners[1]["result"], "both calls return the first movement")
+        with self._fresh_env() as env:
+            partner = env["res.partner"].browse(partner_id)
+            ledger = self._assert_books(env, partner, 40.0, lines=2, lots=1, moves=2)
+            self.assertEqual(ledger.filtered(lambda line: line.kind == "spend").ids, winners[0]["result"])

@@ -24,7 +24,7 @@ class TestHardening(CustomerCreditCommon):
         )
 
     def test_posted_credit_items_cannot_be_moved(self):
-        line = self.service.topup(self.partner_a, 100.0, self.cash_journal)
+        line = self.service._topup(self.partner_a, 100.0, self.cash_journal)
         credit_item = line.move_id.line_ids.filtered(lambda aml: aml.account_id == self.credit_account)
         as_accountant = credit_item.with_user(self.accountant)
         self.assert_rejected(UserError, "cannot be changed", as_accountant.write, {"partner_id": self.partner_b.id})
@@ -49,7 +49,7 @@ class TestHardening(CustomerCreditCommon):
         self.assert_invariant()
 
     def test_credit_account_fixed_once_used(self):
-        self.service.topup(self.partner_a, 10.0, self.cash_journal)
+        self.service._topup(self.partner_a, 10.0, self.cash_journal)
         with self.assertRaisesRegex(UserError, "cannot be changed once credit movements exist"):
             self.company.credit_account_id = self.granted_account
         self.assertEqual(self.company.credit_account_id, self.credit_account)
@@ -61,7 +61,7 @@ class TestHardening(CustomerCreditCommon):
             eur = self.env.ref("base.USD")
             eur.active = True
         self.env["res.currency.rate"].create({"currency_id": eur.id, "rate": 2.0, "name": fields.Date.today()})
-        self.service.topup(self.partner_a, 300.0, self.cash_journal)
+        self.service._topup(self.partner_a, 300.0, self.cash_journal)
         invoice = self.env["account.move"].create(
             {
                 "move_type": "out_invoice",
@@ -72,14 +72,14 @@ class TestHardening(CustomerCreditCommon):
         )
         invoice.action_post()
         self.assert_rejected(
-            UserError, "cannot be paid with it", self.service.spend, self.partner_a, 50.0, invoice=invoice
+            UserError, "cannot be settled with it", self.service._spend, self.partner_a, 50.0, invoice=invoice
         )
         self.assertEqual(invoice.payment_state, "not_paid")
 
     def test_granted_credit_is_for_managers(self):
         as_user = self.service.with_user(self.user_credit)
-        self.assert_rejected(AccessError, None, as_user.topup, self.partner_a, 500.0, granted=True)
-        lines = self.service.with_user(self.user_manager).topup(self.partner_a, 5.0, granted=True)
+        self.assert_rejected(AccessError, None, as_user._topup, self.partner_a, 500.0, granted=True)
+        lines = self.service.with_user(self.user_manager)._topup(self.partner_a, 5.0, granted=True)
         self.assertEqual(lines.lot_id.origin, "granted")
         self.assert_invariant()
 
@@ -97,13 +97,13 @@ class TestHardening(CustomerCreditCommon):
         self.assertTrue(self.partner_a.credit_allow_overdraft)
 
     def test_balances_hidden_from_users_without_credit_group(self):
-        self.service.topup(self.partner_a, 123.0, self.cash_journal)
+        self.service._topup(self.partner_a, 123.0, self.cash_journal)
         with self.assertRaises(AccessError):
             self.partner_a.with_user(self.user_plain).read(["credit_balance"])
         self.assertEqual(self.partner_a.with_user(self.user_credit).credit_balance, 123.0)
 
     def test_expiry_date_is_for_managers(self):
-        lot = self.service.topup(self.partner_a, 100.0, self.cash_journal).lot_id
+        lot = self.service._topup(self.partner_a, 100.0, self.cash_journal).lot_id
         self.assert_rejected(
             UserError, "Credit Manager", lot.with_user(self.user_credit).write, {"expiry_date": "2020-01-01"}
         )
@@ -112,12 +112,12 @@ class TestHardening(CustomerCreditCommon):
 
     def test_transfer_keeps_the_earliest_expiry(self):
         soon = fields.Date.today() + timedelta(days=3)
-        self.service.topup(self.partner_a, 40.0, self.cash_journal, expiry_date=soon)
-        self.service.topup(self.partner_a, 40.0, self.cash_journal, expiry_date=soon + timedelta(days=30))
-        lines = self.service.transfer(self.partner_a, self.partner_b, 60.0)
+        self.service._topup(self.partner_a, 40.0, self.cash_journal, expiry_date=soon)
+        self.service._topup(self.partner_a, 40.0, self.cash_journal, expiry_date=soon + timedelta(days=30))
+        lines = self.service._transfer(self.partner_a, self.partner_b, 60.0)
         received = lines.filtered(lambda line: line.kind == "transfer_in").lot_id
         self.assertEqual(received.expiry_date, soon)
-        back = self.service.transfer(self.partner_b, self.partner_a, 60.0)
+        back = self.service._transfer(self.partner_b, self.partner_a, 60.0)
         self.assertEqual(back.filtered(lambda line: line.kind == "transfer_in").lot_id.expiry_date, soon)
         self.assert_invariant()
 
@@ -125,7 +125,7 @@ class TestHardening(CustomerCreditCommon):
         self.assert_rejected(
             UserError,
             "source documents",
-            self.service.topup,
+            self.service._topup,
             self.partner_a,
             100.0,
             self.cash_journal,
@@ -133,33 +133,32 @@ class TestHardening(CustomerCreditCommon):
         )
 
     def test_attaching_a_customer_with_credit_to_a_company_is_refused(self):
-        self.service.topup(self.partner_c, 80.0, self.cash_journal)
+        self.service._topup(self.partner_c, 80.0, self.cash_journal)
         company = self.env["res.partner"].create({"name": "Credit Co", "is_company": True})
         with self.assertRaisesRegex(UserError, "transfer it to the company"):
             self.partner_c.parent_id = company
         self.assertFalse(self.partner_c.parent_id)
         # once the credit is transferred, the contact can join the company
-        self.service.transfer(self.partner_c, company, 80.0)
+        self.service._transfer(self.partner_c, company, 80.0)
         self.partner_c.parent_id = company
         self.assertEqual(self.partner_c.credit_balance, 80.0)
         self.assert_invariant()
 
     def test_wizard_refuses_negative_adjustment(self):
-        self.service.topup(self.partner_a, 100.0, self.cash_journal)
-        wizard = (
-            self.env["customer.credit.operation.wizard"]
-            .with_user(self.user_manager)
-            .create(
-                {
-                    "operation": "adjust",
-                    "direction": "decrease",
-                    "partner_id": self.partner_a.id,
-                    "amount": -10.0,
-                    "reason": "typo",
-                }
-            )
+        self.service._topup(self.partner_a, 100.0, self.cash_journal)
+        # refused as soon as the wizard is saved (issue 10: amounts checked in create/write)
+        self.assert_rejected(
+            UserError,
+            "must be positive",
+            self.env["customer.credit.operation.wizard"].with_user(self.user_manager).create,
+            {
+                "operation": "adjust",
+                "direction": "decrease",
+                "partner_id": self.partner_a.id,
+                "amount": -10.0,
+                "reason": "typo",
+            },
         )
-        self.assert_rejected(UserError, "must be positive", wizard.action_confirm)
         self.assertEqual(self.balance(self.partner_a), 100.0)
 
     def test_refund_keeps_to_the_users_companies(self):
@@ -167,28 +166,30 @@ class TestHardening(CustomerCreditCommon):
         self.env["account.chart.template"].try_loading("generic_coa", company=company2, install_demo=False)
         cash2 = self.env["account.journal"].search([("type", "=", "cash"), ("company_id", "=", company2.id)], limit=1)
         service2 = self.service.with_company(company2)
-        service2.topup(self.partner_a, 50.0, cash2, company=company2)
-        spend = service2.spend(self.partner_a, 20.0, company=company2)
+        service2._topup(self.partner_a, 50.0, cash2, company=company2)
+        spend = service2._spend(
+            self.partner_a, 20.0, company=company2, counterpart_account=company2.credit_clearing_account_id
+        )
         self.assert_rejected(
-            UserError, "cannot record credit in the company", self.service.with_user(self.user_credit).refund, spend
+            UserError, "cannot record credit in the company", self.service.with_user(self.user_credit)._refund, spend
         )
         self.assert_invariant(self.company | company2)
 
     def test_cron_goes_on_past_a_lot_that_cannot_expire(self):
-        lot_a = self.service.topup(self.partner_a, 10.0, self.cash_journal).lot_id
-        lot_b = self.service.topup(self.partner_b, 20.0, self.cash_journal).lot_id
+        lot_a = self.service._topup(self.partner_a, 10.0, self.cash_journal).lot_id
+        lot_b = self.service._topup(self.partner_b, 20.0, self.cash_journal).lot_id
         past = fields.Date.today() - timedelta(days=1)
         self.env.cr.execute("UPDATE customer_credit SET expiry_date = %s WHERE id IN %s", (past, (lot_a.id, lot_b.id)))
         self.env.invalidate_all()
         Service = type(self.env["customer.credit.service"])
-        original = Service.expire
+        original = Service._expire
 
         def expire(service, lots, reason=None):
             if lots == lot_a:
                 raise UserError(service.env._("no breakage account"))
             return original(service, lots, reason=reason)
 
-        self.patch(Service, "expire", expire)
+        self.patch(Service, "_expire", expire)
         done = self.env["customer.credit"]._cron_expire()
         self.assertIn(lot_b, done)
         self.assertNotIn(lot_a, done)
@@ -199,9 +200,17 @@ class TestHardening(CustomerCreditCommon):
         company2 = self.env["res.company"].create({"name": "Hardening Co 3", "currency_id": self.currency.id})
         self.env["account.chart.template"].try_loading("generic_coa", company=company2, install_demo=False)
         self.partner_a.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 40.0})
-        self.service.spend(self.partner_a, 30.0)
+        self.service._spend(self.partner_a, 30.0, counterpart_account=self.clearing_account)
         self.assertEqual(self.balance(self.partner_a), -30.0)
         service2 = self.service.with_company(company2)
-        self.assert_rejected(UserError, "only", service2.spend, self.partner_a, 30.0, company=company2)
+        self.assert_rejected(
+            UserError,
+            "only",
+            service2._spend,
+            self.partner_a,
+            30.0,
+            company=company2,
+            counterpart_account=company2.credit_clearing_account_id,
+        )
         self.assertFalse(self.partner_a.with_company(company2).credit_allow_overdraft)
         self.assert_invariant(self.company | company2)

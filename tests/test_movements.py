@@ -25,8 +25,6 @@ class MovementCase(CustomerCreditCommon):
         super().setUpClass()
         cls.Lot = cls.env["customer.credit"]
         cls.Line = cls.env["customer.credit.line"]
-        cls.cash_account = cls.cash_journal.default_account_id
-        cls.bank_account = cls.bank_journal.default_account_id
         cls.receivable_a = cls.partner_a.property_account_receivable_id
         cls.receivable_b = cls.partner_b.property_account_receivable_id
         cls.today = fields.Date.context_today(cls.Lot)
@@ -55,7 +53,7 @@ class MovementCase(CustomerCreditCommon):
     def topup(self, partner, amount, journal=None, **kwargs):
         if not kwargs.get("granted"):
             journal = journal or self.cash_journal
-        return self.service.topup(partner, amount, journal, **kwargs)
+        return self.service._topup(partner, amount, journal, **kwargs)
 
     def lot_of(self, lines):
         lot = lines.lot_id
@@ -122,13 +120,13 @@ class TestTopup(MovementCase):
         self.assertAmount(lot.balance, 100.0)
         self.assertEqual(lot.move_id, lines.move_id)
         move = lines.move_id
-        self.assertEqual(move.journal_id, self.credit_journal)
+        self.assertEqual(move.journal_id, self.cash_journal)
         self.assert_move_lines(
             move,
-            [(self.cash_account, self.partner_a, 100.0, 0.0), (self.credit_account, self.partner_a, 0.0, 100.0)],
+            [(self.receipts_account, self.partner_a, 100.0, 0.0), (self.credit_account, self.partner_a, 0.0, 100.0)],
         )
         self.assertAmount(self.gl_balance(self.partner_a), -100.0)
-        self.assertAmount(self.gl_balance(self.partner_a, account=self.cash_account), 100.0)
+        self.assertAmount(self.gl_balance(self.partner_a, account=self.receipts_account), 100.0)
         self.assertAmount(self.balance(self.partner_a), 100.0)
 
         # a second top-up makes a second lot and chains the partner balance
@@ -146,13 +144,13 @@ class TestTopup(MovementCase):
         self.assertLine(lines, "topup", 42.42, lot, 0.0, 42.42, 0.0, 42.42, partner=self.partner_b)
         self.assert_move_lines(
             lines.move_id,
-            [(self.bank_account, self.partner_b, 42.42, 0.0), (self.credit_account, self.partner_b, 0.0, 42.42)],
+            [(self.receipts_account, self.partner_b, 42.42, 0.0), (self.credit_account, self.partner_b, 0.0, 42.42)],
         )
-        self.assertAmount(self.gl_balance(self.partner_b, account=self.bank_account), 42.42)
+        self.assertAmount(self.gl_balance(self.partner_b, account=self.receipts_account), 42.42)
         self.assert_invariant()
 
     def test_topup_granted(self):
-        lines = self.service.topup(self.partner_a, 30.0, granted=True)
+        lines = self.service._topup(self.partner_a, 30.0, granted=True)
         lot = self.lot_of(lines)
         self.assertLine(lines, "topup", 30.0, lot, 0.0, 30.0, 0.0, 30.0)
         self.assertEqual(lot.origin, "granted")
@@ -176,7 +174,7 @@ class TestTopup(MovementCase):
         self._assert_lot_name(lot)
         self.assert_move_lines(
             lines.move_id,
-            [(self.cash_account, self.partner_a, 20.0, 0.0), (self.credit_account, self.partner_a, 0.0, 20.0)],
+            [(self.receipts_account, self.partner_a, 20.0, 0.0), (self.credit_account, self.partner_a, 0.0, 20.0)],
         )
         self.assert_invariant()
 
@@ -210,9 +208,9 @@ class TestTopup(MovementCase):
             amount = kwargs.pop("amount")
             journal = kwargs.pop("journal", self.cash_journal)
             with self.subTest(**case), self.assertRaises(UserError):
-                self.service.topup(self.partner_a, amount, journal, **kwargs)
+                self.service._topup(self.partner_a, amount, journal, **kwargs)
         with self.assertRaises(UserError):
-            self.service.topup(self.partner_a, 10.0)  # neither a journal nor granted
+            self.service._topup(self.partner_a, 10.0)  # neither a journal nor granted
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -240,22 +238,24 @@ class TestSpend(MovementCase):
         self.assertAmount(invoice.amount_residual, amount)
         return invoice
 
-    def test_spend_default_receivable(self):
-        lot = self.lot_of(self.topup(self.partner_a, 100.0))
-        lines = self.service.spend(self.partner_a, 35.0)
-        self.assertLine(lines, "spend", -35.0, lot, 100.0, 65.0, 100.0, 65.0, partner=self.partner_a)
-        self.assertEqual(lot.state, "active")
-        self.assert_move_lines(
-            lines.move_id,
-            [(self.credit_account, self.partner_a, 35.0, 0.0), (self.receivable_a, self.partner_a, 0.0, 35.0)],
+    def test_spend_needs_a_counterpart(self):
+        """A spend says where the value goes: a default receivable credit would be offered again on
+        the next invoice (the same value used twice)."""
+        self.topup(self.partner_a, 100.0)
+        self.assert_rejected(UserError, "Say where the credit payment goes", self.service._spend, self.partner_a, 35.0)
+        self.assert_rejected(
+            UserError,
+            "Customer Credit account itself",
+            self.service._spend,
+            self.partner_a,
+            35.0,
+            counterpart_account=self.credit_account,
         )
-        self.assertAmount(self.gl_balance(self.partner_a), -65.0)
-        self.assertAmount(self.gl_balance(self.partner_a, account=self.receivable_a), -35.0)
         self.assert_invariant()
 
     def test_spend_clearing_account(self):
         lot = self.lot_of(self.topup(self.partner_b, 50.0))
-        lines = self.service.spend(self.partner_b, 50.0, counterpart_account=self.clearing_account)
+        lines = self.service._spend(self.partner_b, 50.0, counterpart_account=self.clearing_account)
         self.assertLine(lines, "spend", -50.0, lot, 50.0, 0.0, 50.0, 0.0)
         self.assertEqual(lot.state, "used")
         self.assert_move_lines(
@@ -270,7 +270,7 @@ class TestSpend(MovementCase):
         self.topup(self.partner_a, 200.0)
         invoice = self._invoice(self.partner_a, 100.0)
         receivable = invoice.line_ids.filtered(lambda aml: aml.account_type == "asset_receivable")
-        lines = self.service.spend(self.partner_a, 100.0, invoice=invoice)
+        lines = self.service._spend(self.partner_a, 100.0, invoice=invoice)
         self.assertEqual(lines.invoice_id, invoice)
         self.assertLine(lines, "spend", -100.0, lines.lot_id, 200.0, 100.0, 200.0, 100.0)
         self.assert_move_lines(
@@ -288,16 +288,16 @@ class TestSpend(MovementCase):
         self.assertAmount(invoice.amount_residual, 0.0)
 
         partial = self._invoice(self.partner_a, 80.0)
-        lines = self.service.spend(self.partner_a, 30.0, invoice=partial)
+        lines = self.service._spend(self.partner_a, 30.0, invoice=partial)
         self.assertLine(lines, "spend", -30.0, lines.lot_id, 100.0, 70.0, 100.0, 70.0)
         self.assertEqual(partial.payment_state, "partial")
         self.assertAmount(partial.amount_residual, 50.0)
 
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_a, 50.01, invoice=partial)  # more than due
+            self.service._spend(self.partner_a, 50.01, invoice=partial)  # more than due
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_b, 10.0, invoice=partial)  # someone else's invoice
+            self.service._spend(self.partner_b, 10.0, invoice=partial)  # someone else's invoice
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -311,7 +311,9 @@ class TestSpend(MovementCase):
         q_lot = self.lot_of(self.topup(A, 50.0, credit_type="product", product=self.other_product))
         self.assertAmount(self.balance(A), 130.0)
 
-        lines = self.service.spend(A, 75.0, product=self.product).sorted("id")
+        lines = self.service._spend(A, 75.0, product=self.product, counterpart_account=self.clearing_account).sorted(
+            "id"
+        )
         self.assertEqual(len(lines), 5)
         self.assertEqual(len(lines.move_id), 1)
         expected = [
@@ -331,21 +333,21 @@ class TestSpend(MovementCase):
         self.assertAmount(q_lot.balance, 50.0)
         self.assert_move_lines(
             lines.move_id,
-            [(self.credit_account, A, 75.0, 0.0), (self.receivable_a, A, 0.0, 75.0)],
+            [(self.credit_account, A, 75.0, 0.0), (self.clearing_account, A, 0.0, 75.0)],
         )
 
         # without a product, product-specific lots are never used
-        lines = self.service.spend(A, 5.0)
+        lines = self.service._spend(A, 5.0, counterpart_account=self.clearing_account)
         self.assertLine(lines, "spend", -5.0, g_old, 55.0, 50.0, 5.0, 0.0)
         self.assertEqual(g_old.state, "used")
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.spend(A, 1.0)
+            self.service._spend(A, 1.0, counterpart_account=self.clearing_account)
         with self.assertRaises(UserError):
-            self.service.spend(A, 1.0, product=self.product)
+            self.service._spend(A, 1.0, product=self.product, counterpart_account=self.clearing_account)
         self.assertEqual(self.snapshot(), before)
         # the other product's lot serves that product
-        lines = self.service.spend(A, 50.0, product=self.other_product)
+        lines = self.service._spend(A, 50.0, product=self.other_product, counterpart_account=self.clearing_account)
         self.assertLine(lines, "spend", -50.0, q_lot, 50.0, 0.0, 50.0, 0.0)
         self.assertEqual(q_lot.state, "used")
         self.assertAmount(self.balance(A), 0.0)
@@ -356,10 +358,10 @@ class TestSpend(MovementCase):
         stale = self.lot_of(self.topup(self.partner_a, 40.0, expiry_date=self.days(5)))
         fresh = self.lot_of(self.topup(self.partner_a, 10.0))
         stale.write({"expiry_date": self.days(-1)})
-        lines = self.service.spend(self.partner_a, 10.0)
+        lines = self.service._spend(self.partner_a, 10.0, counterpart_account=self.clearing_account)
         self.assertEqual(lines.lot_id, fresh)
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_a, 1.0)
+            self.service._spend(self.partner_a, 1.0, counterpart_account=self.clearing_account)
         self.assertAmount(stale.balance, 40.0)
         self.assert_invariant()
 
@@ -368,10 +370,10 @@ class TestSpend(MovementCase):
 class TestRefund(MovementCase):
     def test_refund_partial_then_full(self):
         lot = self.lot_of(self.topup(self.partner_a, 50.0))
-        spent = self.service.spend(self.partner_a, 50.0)
+        spent = self.service._spend(self.partner_a, 50.0, counterpart_account=self.clearing_account)
         self.assertEqual(lot.state, "used")
 
-        refund = self.service.refund(spent, 20.0)
+        refund = self.service._refund(spent, 20.0)
         self.assertLine(refund, "refund", 20.0, lot, 0.0, 20.0, 0.0, 20.0, partner=self.partner_a)
         self.assertEqual(refund.refunded_line_id, spent)
         self.assertEqual(lot.state, "active")
@@ -379,39 +381,39 @@ class TestRefund(MovementCase):
         self.assertNotEqual(refund.move_id, spent.move_id)
         self.assert_move_lines(
             refund.move_id,
-            [(self.receivable_a, self.partner_a, 20.0, 0.0), (self.credit_account, self.partner_a, 0.0, 20.0)],
+            [(self.clearing_account, self.partner_a, 20.0, 0.0), (self.credit_account, self.partner_a, 0.0, 20.0)],
         )
 
-        rest = self.service.refund(spent)  # whatever is left
+        rest = self.service._refund(spent)  # whatever is left
         self.assertLine(rest, "refund", 30.0, lot, 20.0, 50.0, 20.0, 50.0)
         self.assert_move_lines(
             rest.move_id,
-            [(self.receivable_a, self.partner_a, 30.0, 0.0), (self.credit_account, self.partner_a, 0.0, 30.0)],
+            [(self.clearing_account, self.partner_a, 30.0, 0.0), (self.credit_account, self.partner_a, 0.0, 30.0)],
         )
         self.assertAmount(lot.balance, 50.0)
-        self.assertAmount(self.gl_balance(self.partner_a, account=self.receivable_a), 0.0)
+        self.assertAmount(self.gl_balance(self.partner_a, account=self.clearing_account), 0.0)
 
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.refund(spent)
+            self.service._refund(spent)
         with self.assertRaises(UserError):
-            self.service.refund(spent, 0.01)
+            self.service._refund(spent, 0.01)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
     def test_refund_beyond_refundable(self):
         self.topup(self.partner_a, 100.0)
-        spent = self.service.spend(self.partner_a, 40.0, counterpart_account=self.clearing_account)
+        spent = self.service._spend(self.partner_a, 40.0, counterpart_account=self.clearing_account)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.refund(spent, 40.01)
+            self.service._refund(spent, 40.01)
         self.assertEqual(self.snapshot(), before)
-        self.service.refund(spent, 15.0)
+        self.service._refund(spent, 15.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.refund(spent, 25.01)
+            self.service._refund(spent, 25.01)
         self.assertEqual(self.snapshot(), before)
-        last = self.service.refund(spent, 25.0)
+        last = self.service._refund(spent, 25.0)
         # the reverse of the spend: Dr the spend's counterpart, Cr Customer Credit
         self.assert_move_lines(
             last.move_id,
@@ -423,10 +425,10 @@ class TestRefund(MovementCase):
     def test_refund_across_lots(self):
         first = self.lot_of(self.topup(self.partner_a, 30.0))
         second = self.lot_of(self.topup(self.partner_a, 20.0))
-        spent = self.service.spend(self.partner_a, 40.0).sorted("id")
+        spent = self.service._spend(self.partner_a, 40.0, counterpart_account=self.clearing_account).sorted("id")
         self.assertEqual(spent.lot_id, first | second)
         # refunding one line of the payment refunds the payment, last consumed lot first
-        refund = self.service.refund(spent[:1], 15.0).sorted("id")
+        refund = self.service._refund(spent[:1], 15.0).sorted("id")
         self.assertEqual(len(refund), 2)
         self.assertLine(refund[0], "refund", 10.0, second, 10.0, 20.0, 10.0, 20.0)
         self.assertLine(refund[1], "refund", 5.0, first, 20.0, 25.0, 0.0, 5.0)
@@ -435,19 +437,19 @@ class TestRefund(MovementCase):
         self.assertEqual((first | second).mapped("state"), ["active", "active"])
         self.assert_move_lines(
             refund.move_id,
-            [(self.receivable_a, self.partner_a, 15.0, 0.0), (self.credit_account, self.partner_a, 0.0, 15.0)],
+            [(self.clearing_account, self.partner_a, 15.0, 0.0), (self.credit_account, self.partner_a, 0.0, 15.0)],
         )
         self.assert_invariant()
 
     def test_refund_into_expired_lot_makes_new_lot(self):
         lot = self.lot_of(self.topup(self.partner_a, 50.0, expiry_date=self.days(10)))
-        spent = self.service.spend(self.partner_a, 20.0)
+        spent = self.service._spend(self.partner_a, 20.0, counterpart_account=self.clearing_account)
         lot.write({"expiry_date": self.days(-2)})
         self.Lot._cron_expire()
         self.assertEqual(lot.state, "expired")
         self.assertAmount(lot.balance, 0.0)
 
-        refund = self.service.refund(spent, 15.0)
+        refund = self.service._refund(spent, 15.0)
         new_lot = self.lot_of(refund)
         self.assertNotEqual(new_lot, lot)
         self.assertEqual(new_lot.origin, "refund")
@@ -461,16 +463,18 @@ class TestRefund(MovementCase):
         self.assertAmount(lot.balance, 0.0)
         self.assert_move_lines(
             refund.move_id,
-            [(self.receivable_a, self.partner_a, 15.0, 0.0), (self.credit_account, self.partner_a, 0.0, 15.0)],
+            [(self.clearing_account, self.partner_a, 15.0, 0.0), (self.credit_account, self.partner_a, 0.0, 15.0)],
         )
         self.assert_invariant()
 
     def test_refund_product_lot_past_expiry_makes_generic_lot(self):
         lot = self.lot_of(self.topup(self.partner_b, 10.0, credit_type="product", product=self.product))
-        spent = self.service.spend(self.partner_b, 6.0, product=self.product)
+        spent = self.service._spend(
+            self.partner_b, 6.0, product=self.product, counterpart_account=self.clearing_account
+        )
         self.assertEqual(lot.state, "active")
         lot.write({"expiry_date": self.days(-1)})  # past its date, not yet expired by the cron
-        refund = self.service.refund(spent)
+        refund = self.service._refund(spent)
         new_lot = self.lot_of(refund)
         self.assertNotEqual(new_lot, lot)
         self.assertEqual((new_lot.origin, new_lot.credit_type, new_lot.state), ("refund", "generic", "active"))
@@ -486,30 +490,31 @@ class TestWithdrawAdjustTransfer(MovementCase):
     def test_withdraw(self):
         lot = self.lot_of(self.topup(self.partner_a, 100.0))
         self.topup(self.partner_a, 40.0, credit_type="product", product=self.product)
-        lines = self.service.withdraw(self.partner_a, 30.0, self.cash_journal)
+        lines = self.service._withdraw(self.partner_a, 30.0, self.cash_journal)
         self.assertLine(lines, "withdraw", -30.0, lot, 140.0, 110.0, 100.0, 70.0, partner=self.partner_a)
         self.assert_move_lines(
             lines.move_id,
-            [(self.credit_account, self.partner_a, 30.0, 0.0), (self.cash_account, self.partner_a, 0.0, 30.0)],
+            [(self.credit_account, self.partner_a, 30.0, 0.0), (self.payments_account, self.partner_a, 0.0, 30.0)],
         )
-        self.assertAmount(self.gl_balance(self.partner_a, account=self.cash_account), 140.0 - 30.0)
-        lines = self.service.withdraw(self.partner_a, 70.0, self.bank_journal)
+        self.assertAmount(self.gl_balance(self.partner_a, account=self.receipts_account), 140.0)
+        self.assertAmount(self.gl_balance(self.partner_a, account=self.payments_account), -30.0)
+        lines = self.service._withdraw(self.partner_a, 70.0, self.bank_journal)
         self.assertLine(lines, "withdraw", -70.0, lot, 110.0, 40.0, 70.0, 0.0)
         self.assert_move_lines(
             lines.move_id,
-            [(self.credit_account, self.partner_a, 70.0, 0.0), (self.bank_account, self.partner_a, 0.0, 70.0)],
+            [(self.credit_account, self.partner_a, 70.0, 0.0), (self.payments_account, self.partner_a, 0.0, 70.0)],
         )
         self.assertEqual(lot.state, "used")
         before = self.snapshot()
         with self.assertRaises(UserError):  # product credit cannot be cashed out
-            self.service.withdraw(self.partner_a, 1.0, self.cash_journal)
+            self.service._withdraw(self.partner_a, 1.0, self.cash_journal)
         with self.assertRaises(UserError):
-            self.service.withdraw(self.partner_a, 1.0, self.credit_journal)
+            self.service._withdraw(self.partner_a, 1.0, self.credit_journal)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
     def test_adjust(self):
-        up = self.service.adjust(self.partner_a, 25.0, "Goodwill gesture")
+        up = self.service._adjust(self.partner_a, 25.0, "Goodwill gesture")
         lot = self.lot_of(up)
         self.assertLine(up, "adjust", 25.0, lot, 0.0, 25.0, 0.0, 25.0)
         self.assertEqual(up.reason, "Goodwill gesture")
@@ -519,7 +524,7 @@ class TestWithdrawAdjustTransfer(MovementCase):
             up.move_id,
             [(self.granted_account, self.partner_a, 25.0, 0.0), (self.credit_account, self.partner_a, 0.0, 25.0)],
         )
-        down = self.service.adjust(self.partner_a, -10.0, "Miscounted top-up")
+        down = self.service._adjust(self.partner_a, -10.0, "Miscounted top-up")
         self.assertLine(down, "adjust", -10.0, lot, 25.0, 15.0, 25.0, 15.0)
         self.assertEqual(down.reason, "Miscounted top-up")
         self.assertIn("Miscounted top-up", down.name)
@@ -531,14 +536,14 @@ class TestWithdrawAdjustTransfer(MovementCase):
         before = self.snapshot()
         for amount, reason in [(-15.01, "Too much"), (5.0, ""), (5.0, "   "), (0.0, "Zero")]:
             with self.subTest(amount=amount, reason=reason), self.assertRaises(UserError):
-                self.service.adjust(self.partner_a, amount, reason)
+                self.service._adjust(self.partner_a, amount, reason)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
     def test_transfer(self):
         lot_a = self.lot_of(self.topup(self.partner_a, 100.0))
         self.topup(self.partner_b, 5.0)
-        lines = self.service.transfer(self.partner_a, self.partner_b, 40.0)
+        lines = self.service._transfer(self.partner_a, self.partner_b, 40.0)
         out = lines.filtered(lambda line: line.partner_id == self.partner_a)
         into = lines.filtered(lambda line: line.partner_id == self.partner_b)
         self.assertLine(out, "transfer_out", -40.0, lot_a, 100.0, 60.0, 100.0, 60.0)
@@ -556,9 +561,9 @@ class TestWithdrawAdjustTransfer(MovementCase):
         self.assertAmount(self.gl_balance(self.partner_b), -45.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.transfer(self.partner_a, self.partner_b, 60.01)
+            self.service._transfer(self.partner_a, self.partner_b, 60.01)
         with self.assertRaises(UserError):
-            self.service.transfer(self.partner_a, self.partner_a, 1.0)
+            self.service._transfer(self.partner_a, self.partner_a, 1.0)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -567,8 +572,8 @@ class TestWithdrawAdjustTransfer(MovementCase):
 class TestExpireCancel(MovementCase):
     def test_expire_service(self):
         lot = self.lot_of(self.topup(self.partner_a, 80.0))
-        self.service.spend(self.partner_a, 30.0)
-        lines = self.service.expire(lot, reason="Closing the account")
+        self.service._spend(self.partner_a, 30.0, counterpart_account=self.clearing_account)
+        lines = self.service._expire(lot, reason="Closing the account")
         self.assertLine(lines, "expire", -50.0, lot, 50.0, 0.0, 50.0, 0.0)
         self.assertEqual(lines.reason, "Closing the account")
         self.assertEqual(lot.state, "expired")
@@ -580,9 +585,9 @@ class TestExpireCancel(MovementCase):
         self.assertAmount(self.gl_balance(self.partner_a, account=self.breakage_account), -50.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.expire(lot)
+            self.service._expire(lot)
         with self.assertRaises(UserError):
-            self.service.cancel(lot)
+            self.service._cancel(lot)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -591,7 +596,7 @@ class TestExpireCancel(MovementCase):
         today_lot = self.lot_of(self.topup(self.partner_a, 7.0, expiry_date=self.today))
         future = self.lot_of(self.topup(self.partner_a, 9.0, expiry_date=self.days(1)))
         used = self.lot_of(self.topup(self.partner_b, 5.0, expiry_date=self.days(3)))
-        self.service.spend(self.partner_b, 5.0)
+        self.service._spend(self.partner_b, 5.0, counterpart_account=self.clearing_account)
         past.write({"expiry_date": self.days(-1)})
         # the date of a used lot passes too (users may only move the date of active lots)
         self.env.cr.execute("UPDATE customer_credit SET expiry_date = %s WHERE id = %s", (self.days(-1), used.id))
@@ -622,7 +627,7 @@ class TestExpireCancel(MovementCase):
         topup = self.topup(self.partner_a, 60.0)
         lot = self.lot_of(topup)
         original = lot.move_id
-        lines = self.service.cancel(lot, reason="Entered twice")
+        lines = self.service._cancel(lot, reason="Entered twice")
         self.assertLine(lines, "cancel", -60.0, lot, 60.0, 0.0, 60.0, 0.0)
         self.assertEqual(lines.reason, "Entered twice")
         self.assertEqual(lot.state, "cancelled")
@@ -633,31 +638,31 @@ class TestExpireCancel(MovementCase):
         self.assertEqual(original.state, "posted")
         self.assert_move_lines(
             reversal,
-            [(self.credit_account, self.partner_a, 60.0, 0.0), (self.cash_account, self.partner_a, 0.0, 60.0)],
+            [(self.credit_account, self.partner_a, 60.0, 0.0), (self.receipts_account, self.partner_a, 0.0, 60.0)],
         )
         credit_lines = (original | reversal).line_ids.filtered(lambda aml: aml.account_id == self.credit_account)
         self.assertEqual(len(credit_lines), 2)
         self.assertTrue(all(credit_lines.mapped("reconciled")))
         self.assertEqual(len(credit_lines.full_reconcile_id), 1)
         self.assertAmount(self.gl_balance(self.partner_a), 0.0)
-        self.assertAmount(self.gl_balance(self.partner_a, account=self.cash_account), 0.0)
+        self.assertAmount(self.gl_balance(self.partner_a, account=self.receipts_account), 0.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.cancel(lot)
+            self.service._cancel(lot)
         with self.assertRaises(UserError):
-            self.service.expire(lot)
+            self.service._expire(lot)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
     def test_cancel_granted_and_product(self):
-        granted = self.lot_of(self.service.topup(self.partner_b, 12.0, granted=True))
+        granted = self.lot_of(self.service._topup(self.partner_b, 12.0, granted=True))
         product = self.lot_of(self.topup(self.partner_b, 8.0, credit_type="product", product=self.product))
-        lines = self.service.cancel(granted)
+        lines = self.service._cancel(granted)
         self.assert_move_lines(
             lines.move_id,
             [(self.credit_account, self.partner_b, 12.0, 0.0), (self.granted_account, self.partner_b, 0.0, 12.0)],
         )
-        lines = self.service.cancel(product)
+        lines = self.service._cancel(product)
         self.assertLine(lines, "cancel", -8.0, product, 8.0, 0.0, 8.0, 0.0)
         self.assertEqual((granted.state, product.state), ("cancelled", "cancelled"))
         self.assertAmount(self.balance(self.partner_b), 0.0)
@@ -665,24 +670,24 @@ class TestExpireCancel(MovementCase):
 
     def test_cancel_used_lot_refused(self):
         lot = self.lot_of(self.topup(self.partner_a, 60.0))
-        spent = self.service.spend(self.partner_a, 10.0)
+        spent = self.service._spend(self.partner_a, 10.0, counterpart_account=self.clearing_account)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.cancel(lot)
+            self.service._cancel(lot)
         self.assertEqual(self.snapshot(), before)
-        self.service.refund(spent)  # back to its full amount, but it has been used
+        self.service._refund(spent)  # back to its full amount, but it has been used
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.cancel(lot)
+            self.service._cancel(lot)
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(lot.state, "active")
         # lots not made by a top-up cannot be cancelled either
-        lines = self.service.transfer(self.partner_a, self.partner_b, 5.0)
+        lines = self.service._transfer(self.partner_a, self.partner_b, 5.0)
         transferred = self.lot_of(lines.filtered(lambda line: line.partner_id == self.partner_b))
         self.assertEqual(transferred.origin, "transfer")
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.cancel(transferred)
+            self.service._cancel(transferred)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -693,21 +698,23 @@ class TestOverdraft(MovementCase):
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
         lot = self.lot_of(self.topup(A, 20.0))
-        lines = self.service.spend(A, 60.0).sorted("id")
+        lines = self.service._spend(A, 60.0, counterpart_account=self.clearing_account).sorted("id")
         self.assertEqual(len(lines), 2)
         self.assertLine(lines[0], "spend", -20.0, lot, 20.0, 0.0, 20.0, 0.0)
         self.assertLine(lines[1], "spend", -40.0, False, 0.0, -40.0)
         self.assertAmount(self.balance(A), -40.0)
-        self.assert_move_lines(lines.move_id, [(self.credit_account, A, 60.0, 0.0), (self.receivable_a, A, 0.0, 60.0)])
+        self.assert_move_lines(
+            lines.move_id, [(self.credit_account, A, 60.0, 0.0), (self.clearing_account, A, 0.0, 60.0)]
+        )
         self.assertAmount(self.gl_balance(A), 40.0)
 
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.spend(A, 10.01)
+            self.service._spend(A, 10.01, counterpart_account=self.clearing_account)
         self.assertEqual(self.snapshot(), before)
         self.assertAmount(self.balance(A), -40.0)
 
-        lines = self.service.spend(A, 10.0)
+        lines = self.service._spend(A, 10.0, counterpart_account=self.clearing_account)
         self.assertLine(lines, "spend", -10.0, False, -40.0, -50.0)
         self.assertAmount(self.overdraft(A), -50.0)
 
@@ -720,7 +727,9 @@ class TestOverdraft(MovementCase):
         self.assertLine(lines[1], "topup", 30.0, new_lot, 0.0, 30.0, 0.0, 30.0)
         self.assertAmount(new_lot.amount, 30.0)
         self.assertEqual(len(lines.move_id), 1)
-        self.assert_move_lines(lines.move_id, [(self.cash_account, A, 80.0, 0.0), (self.credit_account, A, 0.0, 80.0)])
+        self.assert_move_lines(
+            lines.move_id, [(self.receipts_account, A, 80.0, 0.0), (self.credit_account, A, 0.0, 80.0)]
+        )
         self.assertAmount(self.overdraft(A), 0.0)
         self.assertAmount(self.balance(A), 30.0)
         self.assertAmount(self.gl_balance(A), -30.0)
@@ -730,21 +739,21 @@ class TestOverdraft(MovementCase):
         self.company.credit_overdraft_limit = 30.0
         B = self.partner_b
         B.credit_allow_overdraft = True
-        lines = self.service.spend(B, 30.0)
+        lines = self.service._spend(B, 30.0, counterpart_account=self.clearing_account)
         self.assertLine(lines, "spend", -30.0, False, 0.0, -30.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.spend(B, 0.01)
+            self.service._spend(B, 0.01, counterpart_account=self.clearing_account)
         self.assertEqual(self.snapshot(), before)
         # not allowed to overdraw: the company default does not apply
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_a, 0.01)
+            self.service._spend(self.partner_a, 0.01, counterpart_account=self.clearing_account)
         # the partner's own limit wins over the company's
         B.credit_overdraft_limit = 45.0
-        self.service.spend(B, 15.0)
+        self.service._spend(B, 15.0, counterpart_account=self.clearing_account)
         self.assertAmount(self.balance(B), -45.0)
         with self.assertRaises(UserError):
-            self.service.spend(B, 0.01)
+            self.service._spend(B, 0.01, counterpart_account=self.clearing_account)
         self.assert_invariant()
 
     def test_overdraft_spend_without_allow_overdraft(self):
@@ -752,20 +761,20 @@ class TestOverdraft(MovementCase):
         self.topup(self.partner_a, 10.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.spend(self.partner_a, 10.01, allow_overdraft=False)
+            self.service._spend(self.partner_a, 10.01, allow_overdraft=False, counterpart_account=self.clearing_account)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
     def test_overdraft_settled_by_transfer_and_adjust(self):
         B = self.partner_b
         B.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
-        self.service.spend(B, 30.0)
+        self.service._spend(B, 30.0, counterpart_account=self.clearing_account)
         self.topup(self.partner_a, 100.0)
-        lines = self.service.transfer(self.partner_a, B, 20.0)
+        lines = self.service._transfer(self.partner_a, B, 20.0)
         into = lines.filtered(lambda line: line.partner_id == B)
         self.assertLine(into, "transfer_in", 20.0, False, -30.0, -10.0)
         self.assertFalse(into.lot_id)
-        lines = self.service.adjust(B, 15.0, "Compensation").sorted("id")
+        lines = self.service._adjust(B, 15.0, "Compensation").sorted("id")
         self.assertLine(lines[0], "adjust", 10.0, False, -10.0, 0.0)
         self.assertLine(lines[1], "adjust", 5.0, lines[1].lot_id, 0.0, 5.0, 0.0, 5.0)
         self.assertEqual(lines[1].lot_id.origin, "adjust")
@@ -775,12 +784,14 @@ class TestOverdraft(MovementCase):
     def test_overdraft_product_topup_does_not_settle(self):
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
-        self.service.spend(A, 20.0)
+        self.service._spend(A, 20.0, counterpart_account=self.clearing_account)
         lines = self.topup(A, 30.0, credit_type="product", product=self.product)
         self.assertLine(lines, "topup", 30.0, lines.lot_id, -20.0, 10.0, 0.0, 30.0)
         self.assertAmount(self.overdraft(A), -20.0)
         # spending on the product takes the product lot first
-        lines = self.service.spend(A, 35.0, product=self.product).sorted("id")
+        lines = self.service._spend(A, 35.0, product=self.product, counterpart_account=self.clearing_account).sorted(
+            "id"
+        )
         self.assertLine(lines[0], "spend", -30.0, lines[0].lot_id, 10.0, -20.0, 30.0, 0.0)
         self.assertLine(lines[1], "spend", -5.0, False, -20.0, -25.0)
         self.assert_invariant()
@@ -789,9 +800,9 @@ class TestOverdraft(MovementCase):
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
         lot = self.lot_of(self.topup(A, 10.0))
-        spent = self.service.spend(A, 30.0)
+        spent = self.service._spend(A, 30.0, counterpart_account=self.clearing_account)
         # refunded last consumed first: the overdraft part settles the overdraft, the rest goes to the lot
-        lines = self.service.refund(spent, 25.0).sorted("id")
+        lines = self.service._refund(spent, 25.0).sorted("id")
         self.assertEqual(len(lines), 2)
         self.assertLine(lines[0], "refund", 20.0, False, -20.0, 0.0)
         self.assertLine(lines[1], "refund", 5.0, lot, 0.0, 5.0, 0.0, 5.0)
@@ -803,33 +814,35 @@ class TestOverdraft(MovementCase):
     def test_overdraft_refund_after_settlement_makes_refund_lot(self):
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
-        spent = self.service.spend(A, 20.0)
+        spent = self.service._spend(A, 20.0, counterpart_account=self.clearing_account)
         self.assertLine(spent, "spend", -20.0, False, 0.0, -20.0)
         self.topup(A, 50.0)  # settles the 20 of overdraft, 30 on a lot
         self.assertAmount(self.overdraft(A), 0.0)
-        refund = self.service.refund(spent)
+        refund = self.service._refund(spent)
         lot = self.lot_of(refund)
         self.assertEqual((lot.origin, lot.credit_type, lot.state), ("refund", "generic", "active"))
         self.assertLine(refund, "refund", 20.0, lot, 30.0, 50.0, 0.0, 20.0)
         self.assertEqual(refund.refunded_line_id, spent)
         self.assertAmount(self.overdraft(A), 0.0)
-        self.assert_move_lines(refund.move_id, [(self.receivable_a, A, 20.0, 0.0), (self.credit_account, A, 0.0, 20.0)])
+        self.assert_move_lines(
+            refund.move_id, [(self.clearing_account, A, 20.0, 0.0), (self.credit_account, A, 0.0, 20.0)]
+        )
         self.assert_invariant()
 
     def test_overdraft_cancel_restores_overdraft(self):
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
-        self.service.spend(A, 30.0)
+        self.service._spend(A, 30.0, counterpart_account=self.clearing_account)
         lines = self.topup(A, 100.0)
         lot = lines.lot_id
         self.assertAmount(lot.balance, 70.0)
-        cancel = self.service.cancel(lot).sorted("id")
+        cancel = self.service._cancel(lot).sorted("id")
         self.assertEqual(sorted(cancel.mapped("amount")), [-70.0, -30.0])
         self.assertEqual(lot.state, "cancelled")
         self.assertAmount(self.overdraft(A), -30.0)
         self.assertAmount(self.balance(A), -30.0)
         self.assert_move_lines(
-            cancel.move_id, [(self.credit_account, A, 100.0, 0.0), (self.cash_account, A, 0.0, 100.0)]
+            cancel.move_id, [(self.credit_account, A, 100.0, 0.0), (self.receipts_account, A, 0.0, 100.0)]
         )
         self.assert_invariant()
 
@@ -839,18 +852,18 @@ class TestOverdraft(MovementCase):
         self.topup(A, 20.0)
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.withdraw(A, 20.01, self.cash_journal)
+            self.service._withdraw(A, 20.01, self.cash_journal)
         with self.assertRaises(UserError):
-            self.service.transfer(A, self.partner_b, 20.01)
+            self.service._transfer(A, self.partner_b, 20.01)
         with self.assertRaises(UserError):
-            self.service.adjust(A, -20.01, "Too much")
+            self.service._adjust(A, -20.01, "Too much")
         self.assertEqual(self.snapshot(), before)
-        self.service.spend(A, 50.0)  # overdrawn: -30
+        self.service._spend(A, 50.0, counterpart_account=self.clearing_account)  # overdrawn: -30
         before = self.snapshot()
         with self.assertRaises(UserError):
-            self.service.withdraw(A, 1.0, self.cash_journal)
+            self.service._withdraw(A, 1.0, self.cash_journal)
         with self.assertRaises(UserError):
-            self.service.transfer(A, self.partner_b, 1.0)
+            self.service._transfer(A, self.partner_b, 1.0)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -859,21 +872,21 @@ class TestOverdraft(MovementCase):
         A = self.partner_a
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 100.0})
         lot = self.lot_of(self.topup(A, 50.0))
-        spent = self.service.spend(A, 50.0)
-        self.service.spend(A, 20.0)
-        refund = self.service.refund(spent)
+        spent = self.service._spend(A, 50.0, counterpart_account=self.clearing_account)
+        self.service._spend(A, 20.0, counterpart_account=self.clearing_account)
+        refund = self.service._refund(spent)
         self.assertEqual(sorted((line.lot_id.id, line.amount) for line in refund), [(False, 20.0), (lot.id, 30.0)])
         self.assertAmount(lot.balance, 30.0)
         self.assertAmount(self.overdraft(A), 0.0)
         self.assertAmount(self.balance(A), 30.0)
-        self.assertAmount(self.service.get_balances(A)["generic"], 30.0)
+        self.assertAmount(self.service._get_balances(A)["generic"], 30.0)
         return A
 
     def test_withdraw_never_overdraws_refunded_lot(self):
         A = self._overdrawn_with_refunded_lot()
         before = self.snapshot()
         with self.assertRaises(UserError, msg="a withdrawal of 50 out of a balance of 30 overdraws the customer"):
-            self.service.withdraw(A, 50.0, self.cash_journal)
+            self.service._withdraw(A, 50.0, self.cash_journal)
         self.assertEqual(self.snapshot(), before)
         self.assertAmount(self.balance(A), 30.0)
         self.assert_invariant()
@@ -882,7 +895,7 @@ class TestOverdraft(MovementCase):
         A = self._overdrawn_with_refunded_lot()
         before = self.snapshot()
         with self.assertRaises(UserError, msg="a transfer of 50 out of a balance of 30 overdraws the customer"):
-            self.service.transfer(A, self.partner_b, 50.0)
+            self.service._transfer(A, self.partner_b, 50.0)
         self.assertEqual(self.snapshot(), before)
         self.assertAmount(self.balance(A), 30.0)
         self.assert_invariant()
@@ -891,9 +904,9 @@ class TestOverdraft(MovementCase):
         A = self._overdrawn_with_refunded_lot()
         before = self.snapshot()
         with self.assertRaises(UserError, msg="an adjustment of -50 on a balance of 30 overdraws the customer"):
-            self.service.adjust(A, -50.0, "Correction")
+            self.service._adjust(A, -50.0, "Correction")
         with self.assertRaises(UserError, msg="a spend of 50 without overdraft on a balance of 30 overdraws"):
-            self.service.spend(A, 50.0, allow_overdraft=False)
+            self.service._spend(A, 50.0, allow_overdraft=False, counterpart_account=self.clearing_account)
         self.assertEqual(self.snapshot(), before)
         self.assert_invariant()
 
@@ -930,31 +943,31 @@ class TestMails(MovementCase):
         self.topup(A, 10.0, credit_type="product", product=self.product)
 
         last = self.last_mail_id()
-        spent = self.service.spend(A, 30.0, product=self.product)
+        spent = self.service._spend(A, 30.0, product=self.product, counterpart_account=self.clearing_account)
         self.assertEqual(len(spent), 2)
         self.assertMails(last, spent, A)
 
         for operation in (
-            lambda: self.service.refund(spent, 5.0),
-            lambda: self.service.withdraw(A, 5.0, self.cash_journal),
-            lambda: self.service.adjust(A, 3.0, "Goodwill"),
-            lambda: self.service.adjust(A, -3.0, "Correction"),
-            lambda: self.service.topup(A, 4.0, granted=True),
+            lambda: self.service._refund(spent, 5.0),
+            lambda: self.service._withdraw(A, 5.0, self.cash_journal),
+            lambda: self.service._adjust(A, 3.0, "Goodwill"),
+            lambda: self.service._adjust(A, -3.0, "Correction"),
+            lambda: self.service._topup(A, 4.0, granted=True),
         ):
             last = self.last_mail_id()
             self.assertMails(last, operation(), A)
 
         last = self.last_mail_id()
-        lines = self.service.transfer(A, B, 10.0)
+        lines = self.service._transfer(A, B, 10.0)
         self.assertMails(last, lines, A | B)
 
         lot_b = self.lot_of(self.topup(B, 7.0))
         last = self.last_mail_id()
-        lines = self.service.cancel(lot_b)
+        lines = self.service._cancel(lot_b)
         self.assertMails(last, lines, B)
 
         last = self.last_mail_id()
-        lines = self.service.expire(lot)
+        lines = self.service._expire(lot)
         self.assertMails(last, lines, A)
         self.assert_invariant()
 
@@ -963,8 +976,8 @@ class TestMails(MovementCase):
         self.assertFalse(C.email)
         last = self.last_mail_id()
         self.topup(C, 20.0)
-        self.service.spend(C, 5.0)
-        self.service.transfer(C, self.partner_a, 5.0)  # only A has an address
+        self.service._spend(C, 5.0, counterpart_account=self.clearing_account)
+        self.service._transfer(C, self.partner_a, 5.0)  # only A has an address
         mails = self.mails_since(last)
         self.assertEqual(mails.recipient_ids, self.partner_a)
         self.assertEqual(len(mails), 1)
@@ -974,8 +987,8 @@ class TestMails(MovementCase):
         self.company.credit_send_mail = False
         last = self.last_mail_id()
         self.topup(self.partner_a, 20.0)
-        self.service.spend(self.partner_a, 5.0)
-        self.service.transfer(self.partner_a, self.partner_b, 5.0)
+        self.service._spend(self.partner_a, 5.0, counterpart_account=self.clearing_account)
+        self.service._transfer(self.partner_a, self.partner_b, 5.0)
         self.assertFalse(self.mails_since(last))
         self.assert_invariant()
 
@@ -992,9 +1005,9 @@ class TestBalances(MovementCase):
         self.assertEqual(self._fields(A), (0.0, 0.0, 0.0))
         self.topup(A, 100.0)
         self.topup(A, 30.0, credit_type="product", product=self.product)
-        self.service.spend(A, 20.0)
+        self.service._spend(A, 20.0, counterpart_account=self.clearing_account)
 
-        balances = self.service.get_balances(A)
+        balances = self.service._get_balances(A)
         self.assertAmount(balances["total"], 110.0)
         self.assertAmount(balances["generic"], 80.0)
         self.assertEqual(balances["currency_id"], self.currency.id)
@@ -1009,17 +1022,22 @@ class TestBalances(MovementCase):
 
     def assertAvailableIsSpendable(self, partner, product=None):
         """``available`` is exactly what a spend (for ``product``) accepts now."""
-        available = self.service.get_balances(partner, product=product)["available"]
+        available = self.service._get_balances(partner, product=product)["available"]
         if self.currency.compare_amounts(available, 0.0) > 0:
             savepoint = self.env.cr.savepoint()
             try:
-                self.service.spend(partner, available, product=product)
+                self.service._spend(partner, available, product=product, counterpart_account=self.clearing_account)
             finally:
                 savepoint.close(rollback=True)
         savepoint = self.env.cr.savepoint()
         try:
             with self.assertRaises(UserError, msg=f"available {available} but a spend of more is accepted"):
-                self.service.spend(partner, self.currency.round(available + 0.01), product=product)
+                self.service._spend(
+                    partner,
+                    self.currency.round(available + 0.01),
+                    product=product,
+                    counterpart_account=self.clearing_account,
+                )
         finally:
             savepoint.close(rollback=True)
         return available
@@ -1028,8 +1046,8 @@ class TestBalances(MovementCase):
         A = self.partner_a
         self.topup(A, 100.0)
         self.topup(A, 30.0, credit_type="product", product=self.product)
-        self.service.spend(A, 20.0)
-        for_product = self.service.get_balances(A, product=self.product)
+        self.service._spend(A, 20.0, counterpart_account=self.clearing_account)
+        for_product = self.service._get_balances(A, product=self.product)
         self.assertAmount(for_product["product"], 30.0)
         self.assertAmount(self.assertAvailableIsSpendable(A, self.product), 110.0)
         self.assertAmount(self.assertAvailableIsSpendable(A, self.other_product), 80.0)
@@ -1038,8 +1056,8 @@ class TestBalances(MovementCase):
 
         A.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
         self.assertAmount(self.assertAvailableIsSpendable(A), 130.0)
-        self.service.spend(A, 100.0)  # 80 from the lot, 20 overdraft
-        balances = self.service.get_balances(A)
+        self.service._spend(A, 100.0, counterpart_account=self.clearing_account)  # 80 from the lot, 20 overdraft
+        balances = self.service._get_balances(A)
         self.assertAmount(balances["total"], 10.0)
         self.assertAmount(balances["generic"], -20.0)
         total, generic, __ = self._fields(A)
@@ -1054,11 +1072,11 @@ class TestBalances(MovementCase):
         lot = self.lot_of(self.topup(A, 40.0, expiry_date=self.days(2)))
         self.topup(A, 10.0)
         lot.write({"expiry_date": self.days(-1)})
-        balances = self.service.get_balances(A)
+        balances = self.service._get_balances(A)
         self.assertAmount(balances["total"], 50.0)  # still on the books until it expires
         self.assertAmount(balances["generic"], 10.0)
         self.Lot._cron_expire()
-        balances = self.service.get_balances(A)
+        balances = self.service._get_balances(A)
         self.assertAmount(balances["total"], 10.0)
         self.assertAmount(balances["generic"], 10.0)
         self.assertAmount(self._fields(A)[0], 10.0)
@@ -1106,10 +1124,10 @@ class TestRandomSequence(MovementCase):
             if rng.random() < 0.3:
                 kwargs["expiry_date"] = self.days(rng.randint(-2, 60))  # sometimes in the past: refused
             if rng.random() < 0.25:
-                lines = self.service.topup(partner, amount, granted=True, **kwargs)
+                lines = self.service._topup(partner, amount, granted=True, **kwargs)
             else:
                 journal = rng.choice([self.cash_journal, self.bank_journal])
-                lines = self.service.topup(partner, amount, journal, **kwargs)
+                lines = self.service._topup(partner, amount, journal, **kwargs)
             return lines, {partner: amount}
 
         def op_spend():
@@ -1118,9 +1136,7 @@ class TestRandomSequence(MovementCase):
             kwargs = {}
             if rng.random() < 0.4:
                 kwargs["product"] = rng.choice(products)
-            if rng.random() < 0.3:
-                kwargs["counterpart_account"] = self.clearing_account
-            lines = self.service.spend(partner, amount, **kwargs)
+            lines = self.service._spend(partner, amount, **kwargs, counterpart_account=self.clearing_account)
             spends.append(lines)
             return lines, {partner: -amount}
 
@@ -1132,24 +1148,24 @@ class TestRandomSequence(MovementCase):
             amount = None
             if rng.random() < 0.6:
                 amount = self.currency.round(rng.uniform(0.01, max(refundable, 0.01) * 1.2))
-            lines = self.service.refund(spent, amount)
+            lines = self.service._refund(spent, amount)
             return lines, {spent.partner_id: refundable if amount is None else amount}
 
         def op_withdraw():
             partner = rng.choice(partners)
             amount = self._cents(rng, 60)
             journal = rng.choice([self.cash_journal, self.bank_journal])
-            return self.service.withdraw(partner, amount, journal), {partner: -amount}
+            return self.service._withdraw(partner, amount, journal), {partner: -amount}
 
         def op_adjust():
             partner = rng.choice(partners)
             amount = self._cents(rng, 40) * rng.choice([1, -1])
-            return self.service.adjust(partner, amount, f"Random adjustment {amount}"), {partner: amount}
+            return self.service._adjust(partner, amount, f"Random adjustment {amount}"), {partner: amount}
 
         def op_transfer():
             source, target = rng.sample(partners, 2)
             amount = self._cents(rng, 50)
-            return self.service.transfer(source, target, amount), {source: -amount, target: amount}
+            return self.service._transfer(source, target, amount), {source: -amount, target: amount}
 
         def op_expire():
             lots = lots_of(["active", "used"])
@@ -1157,7 +1173,7 @@ class TestRandomSequence(MovementCase):
                 raise NothingToDo("expire")
             lot = rng.choice(lots)
             balance = lot.balance
-            return self.service.expire(lot), {lot.partner_id: -balance}
+            return self.service._expire(lot), {lot.partner_id: -balance}
 
         def op_cancel():
             lots = lots_of()
@@ -1168,7 +1184,7 @@ class TestRandomSequence(MovementCase):
             expected = {}
             for line in origin:
                 expected[line.partner_id] = expected.get(line.partner_id, 0.0) - line.amount
-            return self.service.cancel(lot), expected
+            return self.service._cancel(lot), expected
 
         def op_cron():
             lots = lots_of(["active"])
@@ -1244,7 +1260,7 @@ class TestRandomSequence(MovementCase):
                     self.assertEqual(lot.state, "active", lot.name)
                 else:
                     self.assertEqual(lot.state, "used", lot.name)
-            balances = self.service.get_balances(partner)
+            balances = self.service._get_balances(partner)
             self.assertAmount(balances["total"], self.balance(partner))
 
     def _check_operation(self, step, name, lines, expected, before_balances, partners, limits):

@@ -16,15 +16,14 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.receivable = cls.partner_a.property_account_receivable_id
-        cls.cash_account = cls.cash_journal.default_account_id
         Lot = cls.env["customer.credit"]
-        cls.lot_a = Lot.browse(cls.service.topup(cls.partner_a, 100.0, cls.cash_journal).lot_id.id)
-        cls.lot_b = Lot.browse(cls.service.topup(cls.partner_b, 50.0, cls.cash_journal).lot_id.id)
+        cls.lot_a = Lot.browse(cls.service._topup(cls.partner_a, 100.0, cls.cash_journal).lot_id.id)
+        cls.lot_b = Lot.browse(cls.service._topup(cls.partner_b, 50.0, cls.cash_journal).lot_id.id)
         # a portal user who is a contact of a customer company with credit
         cls.portal_company = cls.env["res.partner"].create({"name": "Portal Customer Co", "is_company": True})
         cls.user_portal = new_test_user(cls.env, login="cc_portal", groups="base.group_portal")
         cls.user_portal.partner_id.parent_id = cls.portal_company
-        cls.lot_portal = Lot.browse(cls.service.topup(cls.portal_company, 30.0, cls.cash_journal).lot_id.id)
+        cls.lot_portal = Lot.browse(cls.service._topup(cls.portal_company, 30.0, cls.cash_journal).lot_id.id)
 
     def test_credit_user_reads_lots_and_lines(self):
         env = self.env(user=self.user_credit)
@@ -44,24 +43,24 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
 
     def test_credit_user_topup_spend_transfer_refund(self):
         service = self.service.with_user(self.user_credit)
-        topup = service.topup(self.partner_c, 40.0, self.cash_journal)
+        topup = service._topup(self.partner_c, 40.0, self.cash_journal)
         self.assertRecordValues(topup, [{"kind": "topup", "amount": 40.0, "user_id": self.user_credit.id}])
         self.assert_move_lines(
             topup.move_id,
-            [(self.cash_account, self.partner_c, 40.0, 0.0), (self.credit_account, self.partner_c, 0.0, 40.0)],
+            [(self.receipts_account, self.partner_c, 40.0, 0.0), (self.credit_account, self.partner_c, 0.0, 40.0)],
         )
-        spend = service.spend(self.partner_c, 15.0)
+        spend = service._spend(self.partner_c, 15.0, counterpart_account=self.clearing_account)
         self.assert_move_lines(
             spend.move_id,
-            [(self.credit_account, self.partner_c, 15.0, 0.0), (self.receivable, self.partner_c, 0.0, 15.0)],
+            [(self.credit_account, self.partner_c, 15.0, 0.0), (self.clearing_account, self.partner_c, 0.0, 15.0)],
         )
-        transfer = service.transfer(self.partner_c, self.partner_b, 5.0)
+        transfer = self.service.with_user(self.user_manager)._transfer(self.partner_c, self.partner_b, 5.0)
         self.assertEqual(sorted(transfer.mapped("kind")), ["transfer_in", "transfer_out"])
         self.assert_move_lines(
             transfer.move_id,
             [(self.credit_account, self.partner_c, 5.0, 0.0), (self.credit_account, self.partner_b, 0.0, 5.0)],
         )
-        refund = service.refund(spend, 10.0)
+        refund = service._refund(spend, 10.0)
         self.assertEqual(refund.amount, 10.0)
         self.assertEqual(self.balance(self.partner_c), 30.0)
         self.assertEqual(self.balance(self.partner_b), 55.0)
@@ -77,6 +76,7 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
         self.assertRecordValues(
             lot, [{"partner_id": self.partner_c.id, "amount": 25.0, "user_id": self.user_credit.id}]
         )
+        # moving credit between customers is the Credit Manager's (store roles)
         wizard = Wizard.create(
             {
                 "operation": "transfer",
@@ -85,9 +85,9 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
                 "amount": 5.0,
             }
         )
-        self.assertEqual(wizard.action_confirm(), {"type": "ir.actions.act_window_close"})
-        self.assertEqual(self.balance(self.partner_c), 20.0)
-        self.assertEqual(self.balance(self.partner_b), 55.0)
+        self.assert_rejected(AccessError, "not allowed", wizard.action_confirm)
+        self.assertEqual(self.balance(self.partner_c), 25.0)
+        self.assertEqual(self.balance(self.partner_b), 50.0)
         self.assert_invariant()
 
     def test_credit_user_operation_wizard_form(self):
@@ -103,11 +103,11 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
     def test_credit_user_denied_manager_movements(self):
         service = self.service.with_user(self.user_credit)
         lot_a = self.lot_a.with_user(self.user_credit)
-        self.assert_rejected(AccessError, None, service.withdraw, self.partner_a, 10.0, self.cash_journal)
-        self.assert_rejected(AccessError, None, service.adjust, self.partner_a, 10.0, "Goodwill")
-        self.assert_rejected(AccessError, None, service.adjust, self.partner_a, -10.0, "Counting error")
-        self.assert_rejected(AccessError, None, service.cancel, lot_a, reason="Mistake")
-        self.assert_rejected(AccessError, None, service.expire, lot_a, reason="Too old")
+        self.assert_rejected(AccessError, None, service._withdraw, self.partner_a, 10.0, self.cash_journal)
+        self.assert_rejected(AccessError, None, service._adjust, self.partner_a, 10.0, "Goodwill")
+        self.assert_rejected(AccessError, None, service._adjust, self.partner_a, -10.0, "Counting error")
+        self.assert_rejected(AccessError, None, service._cancel, lot_a, reason="Mistake")
+        self.assert_rejected(AccessError, None, service._expire, lot_a, reason="Too old")
         Wizard = self.env["customer.credit.operation.wizard"].with_user(self.user_credit)
         for vals in (
             {"operation": "withdraw", "amount": 10.0, "journal_id": self.cash_journal.id},
@@ -155,23 +155,23 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
         self.assert_rejected(UserError, None, line.write, {"amount": 1000.0})
         self.assert_rejected(UserError, None, line.unlink)
         # the customer still has exactly what was paid
-        self.assertEqual(self.service.get_balances(self.partner_a)["available"], 100.0)
-        self.assert_rejected(UserError, None, self.service.with_user(self.user_credit).spend, self.partner_a, 100.01)
+        self.assertEqual(self.service._get_balances(self.partner_a)["available"], 100.0)
+        self.assert_rejected(UserError, None, self.service.with_user(self.user_credit)._spend, self.partner_a, 100.01)
         self.assert_invariant()
 
     # ---- Credit Manager ------------------------------------------------
 
     def test_credit_manager_does_everything(self):
         service = self.service.with_user(self.user_manager)
-        topup = service.topup(self.partner_c, 80.0, self.cash_journal)
+        topup = service._topup(self.partner_c, 80.0, self.cash_journal)
         lot_c = self.env["customer.credit"].browse(topup.lot_id.id)
-        service.spend(self.partner_c, 10.0)
-        withdraw = service.withdraw(self.partner_c, 20.0, self.cash_journal)
+        service._spend(self.partner_c, 10.0, counterpart_account=self.clearing_account)
+        withdraw = service._withdraw(self.partner_c, 20.0, self.cash_journal)
         self.assert_move_lines(
             withdraw.move_id,
-            [(self.credit_account, self.partner_c, 20.0, 0.0), (self.cash_account, self.partner_c, 0.0, 20.0)],
+            [(self.credit_account, self.partner_c, 20.0, 0.0), (self.payments_account, self.partner_c, 0.0, 20.0)],
         )
-        up = service.adjust(self.partner_c, 7.0, "Goodwill")
+        up = service._adjust(self.partner_c, 7.0, "Goodwill")
         self.assertRecordValues(
             up, [{"kind": "adjust", "amount": 7.0, "reason": "Goodwill", "user_id": self.user_manager.id}]
         )
@@ -179,13 +179,13 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
             up.move_id,
             [(self.granted_account, self.partner_c, 7.0, 0.0), (self.credit_account, self.partner_c, 0.0, 7.0)],
         )
-        down = service.adjust(self.partner_c, -2.0, "Counting error")
+        down = service._adjust(self.partner_c, -2.0, "Counting error")
         self.assert_move_lines(
             down.move_id,
             [(self.credit_account, self.partner_c, 2.0, 0.0), (self.granted_account, self.partner_c, 0.0, 2.0)],
         )
-        service.transfer(self.partner_c, self.partner_b, 5.0)
-        expire = service.expire(lot_c, reason="Too old")
+        service._transfer(self.partner_c, self.partner_b, 5.0)
+        expire = service._expire(lot_c, reason="Too old")
         # 80 - 10 spent - 20 withdrawn - 2 adjusted down - 5 transferred (the +7 made a lot of its own)
         self.assertEqual(expire.amount, -43.0)
         self.assert_move_lines(
@@ -193,7 +193,7 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
             [(self.credit_account, self.partner_c, 43.0, 0.0), (self.breakage_account, self.partner_c, 0.0, 43.0)],
         )
         self.assertEqual(lot_c.state, "expired")
-        cancel = service.cancel(self.lot_b.with_user(self.user_manager), reason="Mistake")
+        cancel = service._cancel(self.lot_b.with_user(self.user_manager), reason="Mistake")
         self.assertEqual(cancel.amount, -50.0)
         self.assertEqual(self.lot_b.state, "cancelled")
         self.assertEqual(self.balance(self.partner_c), 7.0)  # the adjustment lot stays
@@ -215,13 +215,15 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
 
     def test_plain_user_denied(self):
         service = self.service.with_user(self.user_plain)
-        self.assert_rejected(AccessError, None, service.topup, self.partner_a, 10.0, self.cash_journal)
-        self.assert_rejected(AccessError, None, service.topup, self.partner_a, 10.0, granted=True)
-        self.assert_rejected(AccessError, None, service.spend, self.partner_a, 10.0)
-        self.assert_rejected(AccessError, None, service.transfer, self.partner_a, self.partner_b, 10.0)
-        self.assert_rejected(AccessError, None, service.withdraw, self.partner_a, 10.0, self.cash_journal)
-        self.assert_rejected(AccessError, None, service.adjust, self.partner_a, 10.0, "Goodwill")
-        self.assert_rejected(AccessError, None, service.refund, self.lot_a.line_ids)
+        self.assert_rejected(AccessError, None, service._topup, self.partner_a, 10.0, self.cash_journal)
+        self.assert_rejected(AccessError, None, service._topup, self.partner_a, 10.0, granted=True)
+        self.assert_rejected(
+            AccessError, None, service._spend, self.partner_a, 10.0, counterpart_account=self.clearing_account
+        )
+        self.assert_rejected(AccessError, None, service._transfer, self.partner_a, self.partner_b, 10.0)
+        self.assert_rejected(AccessError, None, service._withdraw, self.partner_a, 10.0, self.cash_journal)
+        self.assert_rejected(AccessError, None, service._adjust, self.partner_a, 10.0, "Goodwill")
+        self.assert_rejected(AccessError, None, service._refund, self.lot_a.line_ids)
         env = self.env(user=self.user_plain)
         with self.assertRaises(AccessError):
             env["customer.credit"].search([])
@@ -282,9 +284,11 @@ class TestCustomerCreditSecurity(CustomerCreditCommon):
             },
         )
         service = self.service.with_user(self.user_portal)
-        self.assert_rejected(AccessError, None, service.topup, self.portal_company, 10.0, self.cash_journal)
-        self.assert_rejected(AccessError, None, service.spend, self.portal_company, 10.0)
-        self.assert_rejected(AccessError, None, service.transfer, self.portal_company, self.partner_a, 10.0)
+        self.assert_rejected(AccessError, None, service._topup, self.portal_company, 10.0, self.cash_journal)
+        self.assert_rejected(
+            AccessError, None, service._spend, self.portal_company, 10.0, counterpart_account=self.clearing_account
+        )
+        self.assert_rejected(AccessError, None, service._transfer, self.portal_company, self.partner_a, 10.0)
         self.assertEqual(self.balance(self.portal_company), 30.0)
         self.assert_invariant()
 
@@ -310,8 +314,8 @@ class TestCustomerCreditMultiCompany(CustomerCreditCommon):
             company_ids=[Command.set((cls.company | cls.company2).ids)],
         )
         Lot = cls.env["customer.credit"]
-        cls.lot1 = Lot.browse(cls.service.topup(cls.partner_a, 100.0, cls.cash_journal).lot_id.id)
-        cls.lot2 = Lot.browse(cls.service2.topup(cls.partner_a, 70.0, cls.cash_journal2).lot_id.id)
+        cls.lot1 = Lot.browse(cls.service._topup(cls.partner_a, 100.0, cls.cash_journal).lot_id.id)
+        cls.lot2 = Lot.browse(cls.service2._topup(cls.partner_a, 70.0, cls.cash_journal2).lot_id.id)
 
     def only(self, available):
         """The message of a movement refused for lack of credit."""
@@ -370,11 +374,13 @@ class TestCustomerCreditMultiCompany(CustomerCreditCommon):
     def test_user_cannot_record_in_other_company(self):
         before = self.env["customer.credit.line"].sudo().search_count([])
         with self.assertRaisesRegex(UserError, "cannot record credit in the company"):
-            self.service.with_user(self.user_credit).topup(
+            self.service.with_user(self.user_credit)._topup(
                 self.partner_a, 10.0, self.cash_journal2, company=self.company2
             )
         with self.assertRaisesRegex(UserError, "cannot record credit in the company"):
-            self.service.with_user(self.user_credit).spend(self.partner_a, 10.0, company=self.company2)
+            self.service.with_user(self.user_credit)._spend(
+                self.partner_a, 10.0, company=self.company2, counterpart_account=self.clearing_account
+            )
         self.assertEqual(self.env["customer.credit.line"].sudo().search_count([]), before)
         self.assertEqual(self.balance(self.partner_a, self.company2), 70.0)
         self.assert_invariant(self.company | self.company2)
@@ -382,39 +388,45 @@ class TestCustomerCreditMultiCompany(CustomerCreditCommon):
     def test_movements_post_in_their_company(self):
         company2 = self.company2
         credit2 = company2.credit_account_id
-        cash2 = self.cash_journal2.default_account_id
+        cash2 = (
+            self.env["account.payment"].new({"journal_id": self.cash_journal2.id})._get_outstanding_account("inbound")
+        )
         receivable2 = self.partner_a.with_company(company2).property_account_receivable_id
         self.assertNotEqual(receivable2, self.partner_a.property_account_receivable_id)
         topup = self.env["customer.credit.line"].search([("lot_id", "=", self.lot2.id)])
         self.assertRecordValues(topup, [{"company_id": company2.id, "amount": 70.0}])
-        self.assertRecordValues(
-            topup.move_id, [{"company_id": company2.id, "journal_id": company2.credit_journal_id.id}]
-        )
+        self.assertRecordValues(topup.move_id, [{"company_id": company2.id, "journal_id": self.cash_journal2.id}])
         self.assert_move_lines(
             topup.move_id, [(cash2, self.partner_a, 70.0, 0.0), (credit2, self.partner_a, 0.0, 70.0)]
         )
         # a Credit User of both companies spends and transfers in company 2 only
         service = self.service.with_user(self.user_multi).with_company(company2)
-        spend = service.spend(self.partner_a, 30.0)
+        clearing2 = company2.credit_clearing_account_id
+        spend = service._spend(self.partner_a, 30.0, counterpart_account=clearing2)
         self.assertEqual(spend.lot_id, self.lot2)
         self.assertRecordValues(
             spend.move_id, [{"company_id": company2.id, "journal_id": company2.credit_journal_id.id}]
         )
         self.assert_move_lines(
-            spend.move_id, [(credit2, self.partner_a, 30.0, 0.0), (receivable2, self.partner_a, 0.0, 30.0)]
+            spend.move_id, [(credit2, self.partner_a, 30.0, 0.0), (clearing2, self.partner_a, 0.0, 30.0)]
         )
-        transfer = service.transfer(self.partner_a, self.partner_b, 15.0)
+        # (moving credit between customers is the Credit Manager's)
+        transfer = self.service.with_company(company2)._transfer(self.partner_a, self.partner_b, 15.0, company=company2)
         self.assertEqual(transfer.company_id, company2)
         self.assert_move_lines(
             transfer.move_id, [(credit2, self.partner_a, 15.0, 0.0), (credit2, self.partner_b, 0.0, 15.0)]
         )
         # company 2 credit is not spendable in company 1 and the other way round
         with self.assertRaisesRegex(UserError, self.only(25.0)):
-            service.spend(self.partner_a, 25.01)
+            service._spend(self.partner_a, 25.01, counterpart_account=clearing2)
         with self.assertRaisesRegex(UserError, self.only(15.0)):
-            self.service.with_user(self.user_multi).spend(self.partner_b, 15.01, company=company2)
+            self.service.with_user(self.user_multi)._spend(
+                self.partner_b, 15.01, company=company2, counterpart_account=clearing2
+            )
         with self.assertRaisesRegex(UserError, self.only(0.0)):
-            self.service.with_user(self.user_multi).with_company(self.company).spend(self.partner_b, 1.0)
+            self.service.with_user(self.user_multi).with_company(self.company)._spend(
+                self.partner_b, 1.0, counterpart_account=self.clearing_account
+            )
         self.assertEqual(self.balance(self.partner_a, company2), 25.0)
         self.assertEqual(self.balance(self.partner_b, company2), 15.0)
         self.assertEqual(self.balance(self.partner_a), 100.0)
@@ -443,7 +455,7 @@ class TestCustomerCreditMultiCompany(CustomerCreditCommon):
         self.assertRecordValues(
             lot, [{"company_id": self.company2.id, "amount": 20.0, "partner_id": self.partner_c.id}]
         )
-        self.assertEqual(lot.move_id.journal_id, self.company2.credit_journal_id)
+        self.assertEqual(lot.move_id.journal_id, self.cash_journal2)
         self.assertEqual(self.balance(self.partner_c, self.company2), 20.0)
         self.assertEqual(self.balance(self.partner_c), 0.0)
         self.assert_invariant(self.company | self.company2)

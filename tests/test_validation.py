@@ -18,7 +18,6 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         super().setUpClass()
         cls.today = fields.Date.context_today(cls.env["customer.credit"])
         cls.receivable = cls.partner_a.property_account_receivable_id
-        cls.cash_account = cls.cash_journal.default_account_id
         cls.sale_journal = cls.env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", cls.company.id)], limit=1
         )
@@ -35,8 +34,8 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         )
         # browse again: the service returns its records in sudo with its own context
         Lot = cls.env["customer.credit"]
-        cls.lot_a = Lot.browse(cls.service.topup(cls.partner_a, 100.0, cls.cash_journal).lot_id.id)
-        cls.lot_b = Lot.browse(cls.service.topup(cls.partner_b, 20.0, cls.cash_journal).lot_id.id)
+        cls.lot_a = Lot.browse(cls.service._topup(cls.partner_a, 100.0, cls.cash_journal).lot_id.id)
+        cls.lot_b = Lot.browse(cls.service._topup(cls.partner_b, 20.0, cls.cash_journal).lot_id.id)
 
     # ---- helpers -------------------------------------------------------
 
@@ -54,12 +53,12 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def _all_movements(self, amount):
         """Each amount-taking movement of the service, called with ``amount``."""
         return {
-            "topup": lambda: self.service.topup(self.partner_a, amount, self.cash_journal),
-            "granted": lambda: self.service.topup(self.partner_a, amount, granted=True),
-            "spend": lambda: self.service.spend(self.partner_a, amount),
-            "withdraw": lambda: self.service.withdraw(self.partner_a, amount, self.cash_journal),
-            "transfer": lambda: self.service.transfer(self.partner_a, self.partner_b, amount),
-            "adjust": lambda: self.service.adjust(self.partner_a, amount, "Counting error"),
+            "topup": lambda: self.service._topup(self.partner_a, amount, self.cash_journal),
+            "granted": lambda: self.service._topup(self.partner_a, amount, granted=True),
+            "spend": lambda: self.service._spend(self.partner_a, amount, counterpart_account=self.clearing_account),
+            "withdraw": lambda: self.service._withdraw(self.partner_a, amount, self.cash_journal),
+            "transfer": lambda: self.service._transfer(self.partner_a, self.partner_b, amount),
+            "adjust": lambda: self.service._adjust(self.partner_a, amount, "Counting error"),
         }
 
     # ---- amounts -------------------------------------------------------
@@ -99,18 +98,18 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         for amount in (-10.005, -0.001):
             with self.subTest(movement="adjust", amount=amount):
                 self.assert_rejected(
-                    UserError, "more decimals than", self.service.adjust, self.partner_a, amount, "Counting error"
+                    UserError, "more decimals than", self.service._adjust, self.partner_a, amount, "Counting error"
                 )
         self.assertEqual(self.balance(self.partner_a), 100.0)
         self.assert_invariant()
 
     def test_amount_float_noise_is_not_extra_decimals(self):
         """0.1 + 0.2 is 0.30000000000000004 as a float: it is 0.30, not an amount with extra decimals."""
-        lines = self.service.topup(self.partner_c, 0.1 + 0.2, self.cash_journal)
+        lines = self.service._topup(self.partner_c, 0.1 + 0.2, self.cash_journal)
         self.assertEqual(lines.amount, 0.3)
         self.assert_move_lines(
             lines.move_id,
-            [(self.cash_account, self.partner_c, 0.3, 0.0), (self.credit_account, self.partner_c, 0.0, 0.3)],
+            [(self.receipts_account, self.partner_c, 0.3, 0.0), (self.credit_account, self.partner_c, 0.0, 0.3)],
         )
         self.assertEqual(self.balance(self.partner_c), 0.3)
         self.assert_invariant()
@@ -120,35 +119,58 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_no_overdraft_beyond_balance(self):
         self.assertFalse(self.partner_a.credit_allow_overdraft)
         pattern = self.only(100.0, 100.01)
-        self.assert_rejected(UserError, pattern, self.service.spend, self.partner_a, 100.01)
-        self.assert_rejected(UserError, pattern, self.service.withdraw, self.partner_a, 100.01, self.cash_journal)
-        self.assert_rejected(UserError, pattern, self.service.transfer, self.partner_a, self.partner_b, 100.01)
-        self.assert_rejected(UserError, pattern, self.service.adjust, self.partner_a, -100.01, "Counting error")
+        self.assert_rejected(
+            UserError, pattern, self.service._spend, self.partner_a, 100.01, counterpart_account=self.clearing_account
+        )
+        self.assert_rejected(UserError, pattern, self.service._withdraw, self.partner_a, 100.01, self.cash_journal)
+        self.assert_rejected(UserError, pattern, self.service._transfer, self.partner_a, self.partner_b, 100.01)
+        self.assert_rejected(UserError, pattern, self.service._adjust, self.partner_a, -100.01, "Counting error")
         # the whole balance can be spent, not a cent more
-        lines = self.service.spend(self.partner_a, 100.0)
+        lines = self.service._spend(self.partner_a, 100.0, counterpart_account=self.clearing_account)
         self.assertEqual(lines.lot_id, self.lot_a)
         self.assertEqual(self.lot_a.state, "used")
-        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_a, 0.01)
+        self.assert_rejected(
+            UserError,
+            self.only(0.0),
+            self.service._spend,
+            self.partner_a,
+            0.01,
+            counterpart_account=self.clearing_account,
+        )
         self.assertEqual(self.balance(self.partner_a), 0.0)
         self.assert_invariant()
 
     def test_overdraft_limit_of_partner(self):
         self.partner_a.write({"credit_allow_overdraft": True, "credit_overdraft_limit": 50.0})
-        self.assert_rejected(UserError, self.only(150.0), self.service.spend, self.partner_a, 150.01)
+        self.assert_rejected(
+            UserError,
+            self.only(150.0),
+            self.service._spend,
+            self.partner_a,
+            150.01,
+            counterpart_account=self.clearing_account,
+        )
         # spending exactly down to the limit is fine
-        lines = self.service.spend(self.partner_a, 150.0)
+        lines = self.service._spend(self.partner_a, 150.0, counterpart_account=self.clearing_account)
         self.assertEqual(sorted(lines.mapped("amount")), [-100.0, -50.0])
         self.assertEqual(lines.filtered(lambda line: not line.lot_id).amount, -50.0)
         self.assertEqual(self.balance(self.partner_a), -50.0)
         self.assert_move_lines(
             lines.move_id,
-            [(self.credit_account, self.partner_a, 150.0, 0.0), (self.receivable, self.partner_a, 0.0, 150.0)],
+            [(self.credit_account, self.partner_a, 150.0, 0.0), (self.clearing_account, self.partner_a, 0.0, 150.0)],
         )
         # then not a cent more, and overdraft is never withdrawn, transferred or adjusted away
-        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_a, 0.01)
-        self.assert_rejected(UserError, self.only(0.0), self.service.withdraw, self.partner_a, 1.0, self.cash_journal)
-        self.assert_rejected(UserError, self.only(0.0), self.service.transfer, self.partner_a, self.partner_b, 1.0)
-        self.assert_rejected(UserError, self.only(0.0), self.service.adjust, self.partner_a, -1.0, "Counting error")
+        self.assert_rejected(
+            UserError,
+            self.only(0.0),
+            self.service._spend,
+            self.partner_a,
+            0.01,
+            counterpart_account=self.clearing_account,
+        )
+        self.assert_rejected(UserError, self.only(0.0), self.service._withdraw, self.partner_a, 1.0, self.cash_journal)
+        self.assert_rejected(UserError, self.only(0.0), self.service._transfer, self.partner_a, self.partner_b, 1.0)
+        self.assert_rejected(UserError, self.only(0.0), self.service._adjust, self.partner_a, -1.0, "Counting error")
         self.assertEqual(self.balance(self.partner_a), -50.0)
         self.assertEqual(self.gl_balance(self.partner_a), 50.0)
         self.assert_invariant()
@@ -156,47 +178,81 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_overdraft_limit_of_company_by_default(self):
         self.company.credit_overdraft_limit = 30.0
         self.partner_b.credit_allow_overdraft = True
-        self.assert_rejected(UserError, self.only(50.0), self.service.spend, self.partner_b, 50.01)
+        self.assert_rejected(
+            UserError,
+            self.only(50.0),
+            self.service._spend,
+            self.partner_b,
+            50.01,
+            counterpart_account=self.clearing_account,
+        )
         # not allowed unless asked: withdraw and spend(allow_overdraft=False) never overdraw
         self.assert_rejected(
-            UserError, self.only(20.0), self.service.spend, self.partner_b, 20.01, allow_overdraft=False
+            UserError,
+            self.only(20.0),
+            self.service._spend,
+            self.partner_b,
+            20.01,
+            allow_overdraft=False,
+            counterpart_account=self.clearing_account,
         )
-        self.service.spend(self.partner_b, 50.0)
+        self.service._spend(self.partner_b, 50.0, counterpart_account=self.clearing_account)
         self.assertEqual(self.balance(self.partner_b), -30.0)
         # customers not allowed to overdraw do not get the company limit
-        self.assert_rejected(UserError, self.only(100.0), self.service.spend, self.partner_a, 100.01)
+        self.assert_rejected(
+            UserError,
+            self.only(100.0),
+            self.service._spend,
+            self.partner_a,
+            100.01,
+            counterpart_account=self.clearing_account,
+        )
         self.assert_invariant()
 
     # ---- lots that can no longer be used -------------------------------
 
     def test_spend_from_lot_past_its_expiry_date(self):
-        lot = self._lot(self.service.topup(self.partner_c, 40.0, self.cash_journal, expiry_date=self.today))
+        lot = self._lot(self.service._topup(self.partner_c, 40.0, self.cash_journal, expiry_date=self.today))
         lot.expiry_date = self.today - timedelta(days=1)  # the cron has not run yet: state still active
         self.assertEqual(lot.state, "active")
-        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_c, 10.0)
-        self.assert_rejected(UserError, self.only(0.0), self.service.withdraw, self.partner_c, 10.0, self.cash_journal)
-        self.assert_rejected(UserError, self.only(0.0), self.service.transfer, self.partner_c, self.partner_a, 10.0)
-        self.assertEqual(self.service.get_balances(self.partner_c)["available"], 0.0)
+        self.assert_rejected(
+            UserError,
+            self.only(0.0),
+            self.service._spend,
+            self.partner_c,
+            10.0,
+            counterpart_account=self.clearing_account,
+        )
+        self.assert_rejected(UserError, self.only(0.0), self.service._withdraw, self.partner_c, 10.0, self.cash_journal)
+        self.assert_rejected(UserError, self.only(0.0), self.service._transfer, self.partner_c, self.partner_a, 10.0)
+        self.assertEqual(self.service._get_balances(self.partner_c)["available"], 0.0)
         self.assertEqual(lot.balance, 40.0)
         self.assert_invariant()
 
     def test_spend_from_expired_lot(self):
-        lot = self._lot(self.service.topup(self.partner_c, 40.0, self.cash_journal))
-        self.service.expire(lot)
+        lot = self._lot(self.service._topup(self.partner_c, 40.0, self.cash_journal))
+        self.service._expire(lot)
         self.assertEqual(lot.state, "expired")
-        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_c, 10.0)
-        self.assert_rejected(UserError, "already expired", self.service.expire, lot)
-        self.assert_rejected(UserError, "already expired", self.service.cancel, lot)
+        self.assert_rejected(
+            UserError,
+            self.only(0.0),
+            self.service._spend,
+            self.partner_c,
+            10.0,
+            counterpart_account=self.clearing_account,
+        )
+        self.assert_rejected(UserError, "already expired", self.service._expire, lot)
+        self.assert_rejected(UserError, "already expired", self.service._cancel, lot)
         self.assertEqual(self.balance(self.partner_c), 0.0)
         self.assert_invariant()
 
     def test_refund_never_goes_back_into_expired_lot(self):
-        lot = self._lot(self.service.topup(self.partner_c, 40.0, self.cash_journal, expiry_date=self.today))
-        spend = self.service.spend(self.partner_c, 15.0)
+        lot = self._lot(self.service._topup(self.partner_c, 40.0, self.cash_journal, expiry_date=self.today))
+        spend = self.service._spend(self.partner_c, 15.0, counterpart_account=self.clearing_account)
         self.assertEqual(spend.lot_id, lot)
         lot.expiry_date = self.today - timedelta(days=1)
         lots_before = self.env["customer.credit"].search([("partner_id", "=", self.partner_c.id)])
-        refund = self.service.refund(spend)
+        refund = self.service._refund(spend)
         self.assertEqual(lot.balance, 25.0, "the lot past its date takes nothing back")
         new_lot = self.env["customer.credit"].search([("partner_id", "=", self.partner_c.id)]) - lots_before
         self.assertEqual(len(new_lot), 1)
@@ -209,16 +265,16 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         )
         self.assert_move_lines(
             refund.move_id,
-            [(self.receivable, self.partner_c, 15.0, 0.0), (self.credit_account, self.partner_c, 0.0, 15.0)],
+            [(self.clearing_account, self.partner_c, 15.0, 0.0), (self.credit_account, self.partner_c, 0.0, 15.0)],
         )
         self.assertEqual(self.balance(self.partner_c), 40.0)
         self.assert_invariant()
 
     def test_refund_of_expired_lot_after_expiry(self):
-        lot = self._lot(self.service.topup(self.partner_c, 40.0, self.cash_journal))
-        spend = self.service.spend(self.partner_c, 15.0)
-        self.service.expire(lot)
-        refund = self.service.refund(spend, 5.0)
+        lot = self._lot(self.service._topup(self.partner_c, 40.0, self.cash_journal))
+        spend = self.service._spend(self.partner_c, 15.0, counterpart_account=self.clearing_account)
+        self.service._expire(lot)
+        refund = self.service._refund(spend, 5.0)
         self.assertEqual(lot.balance, 0.0)
         self.assertEqual(lot.state, "expired")
         self.assertNotEqual(refund.lot_id, lot)
@@ -228,38 +284,47 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assert_invariant()
 
     def test_refund_limits(self):
-        spend = self.service.spend(self.partner_a, 30.0)
-        self.assert_rejected(UserError, r"At most \$\s30\.00", self.service.refund, spend, 30.01)
-        self.assert_rejected(UserError, "must be positive", self.service.refund, spend, 0.0)
-        self.assert_rejected(UserError, "more decimals", self.service.refund, spend, 1.001)
+        spend = self.service._spend(self.partner_a, 30.0, counterpart_account=self.clearing_account)
+        self.assert_rejected(UserError, r"At most \$\s30\.00", self.service._refund, spend, 30.01)
+        self.assert_rejected(UserError, "must be positive", self.service._refund, spend, 0.0)
+        self.assert_rejected(UserError, "more decimals", self.service._refund, spend, 1.001)
         self.assert_rejected(
-            UserError, "Select the credit payment", self.service.refund, self.env["customer.credit.line"]
+            UserError, "Select the credit payment", self.service._refund, self.env["customer.credit.line"]
         )
         topup = self.env["customer.credit.line"].search([("lot_id", "=", self.lot_a.id), ("kind", "=", "topup")])
-        self.assert_rejected(UserError, "one credit payment at a time", self.service.refund, topup)
-        self.service.refund(spend, 30.0)
-        self.assert_rejected(UserError, "already been refunded in full", self.service.refund, spend)
+        self.assert_rejected(UserError, "one credit payment at a time", self.service._refund, topup)
+        self.service._refund(spend, 30.0)
+        self.assert_rejected(UserError, "already been refunded in full", self.service._refund, spend)
         self.assertEqual(self.balance(self.partner_a), 100.0)
         self.assert_invariant()
 
     def test_cancelled_lot(self):
-        lot = self._lot(self.service.topup(self.partner_c, 50.0, self.cash_journal))
-        self.service.cancel(lot)
+        lot = self._lot(self.service._topup(self.partner_c, 50.0, self.cash_journal))
+        self.service._cancel(lot)
         self.assertEqual(lot.state, "cancelled")
-        self.assert_rejected(UserError, self.only(0.0), self.service.spend, self.partner_c, 10.0)
-        self.assert_rejected(UserError, "already cancelled", self.service.cancel, lot)
-        self.assert_rejected(UserError, "already cancelled", self.service.expire, lot)
+        self.assert_rejected(
+            UserError,
+            self.only(0.0),
+            self.service._spend,
+            self.partner_c,
+            10.0,
+            counterpart_account=self.clearing_account,
+        )
+        self.assert_rejected(UserError, "already cancelled", self.service._cancel, lot)
+        self.assert_rejected(UserError, "already cancelled", self.service._expire, lot)
         self.assertEqual(self.balance(self.partner_c), 0.0)
         self.assertEqual(self.gl_balance(self.partner_c), 0.0)
         self.assert_invariant()
 
     def test_cancel_used_lot(self):
-        self.service.spend(self.partner_a, 1.0)
-        self.assert_rejected(UserError, "already been used", self.service.cancel, self.lot_a)
+        self.service._spend(self.partner_a, 1.0, counterpart_account=self.clearing_account)
+        self.assert_rejected(UserError, "already been used", self.service._cancel, self.lot_a)
         transfer_lot = self._lot(
-            self.service.transfer(self.partner_b, self.partner_c, 5.0).filtered(lambda line: line.kind == "transfer_in")
+            self.service._transfer(self.partner_b, self.partner_c, 5.0).filtered(
+                lambda line: line.kind == "transfer_in"
+            )
         )
-        self.assert_rejected(UserError, "Only top-ups can be cancelled", self.service.cancel, transfer_lot)
+        self.assert_rejected(UserError, "Only top-ups can be cancelled", self.service._cancel, transfer_lot)
         self.assert_invariant()
 
     # ---- customers, companies, journals, currencies --------------------
@@ -267,13 +332,13 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_partner_of_another_company(self):
         other = self.partner_other_company
         calls = {
-            "topup": lambda: self.service.topup(other, 10.0, self.cash_journal),
-            "granted": lambda: self.service.topup(other, 10.0, granted=True),
-            "spend": lambda: self.service.spend(other, 10.0),
-            "withdraw": lambda: self.service.withdraw(other, 10.0, self.cash_journal),
-            "adjust": lambda: self.service.adjust(other, 10.0, "Counting error"),
-            "transfer from": lambda: self.service.transfer(other, self.partner_a, 10.0),
-            "transfer to": lambda: self.service.transfer(self.partner_a, other, 10.0),
+            "topup": lambda: self.service._topup(other, 10.0, self.cash_journal),
+            "granted": lambda: self.service._topup(other, 10.0, granted=True),
+            "spend": lambda: self.service._spend(other, 10.0, counterpart_account=self.clearing_account),
+            "withdraw": lambda: self.service._withdraw(other, 10.0, self.cash_journal),
+            "adjust": lambda: self.service._adjust(other, 10.0, "Counting error"),
+            "transfer from": lambda: self.service._transfer(other, self.partner_a, 10.0),
+            "transfer to": lambda: self.service._transfer(self.partner_a, other, 10.0),
         }
         for name, call in calls.items():
             with self.subTest(movement=name):
@@ -281,17 +346,17 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         # a contact of a company-bound customer is refused too (the commercial partner decides)
         contact = self.env["res.partner"].create({"name": "Contact", "parent_id": other.id})
         self.assert_rejected(
-            UserError, "belongs to another company", self.service.topup, contact, 10.0, self.cash_journal
+            UserError, "belongs to another company", self.service._topup, contact, 10.0, self.cash_journal
         )
         self.assert_invariant(self.company | self.company2)
 
     def test_journal_of_another_company(self):
         self.assertTrue(self.cash_journal2)
         self.assert_rejected(
-            UserError, "belongs to another company", self.service.topup, self.partner_a, 10.0, self.cash_journal2
+            UserError, "belongs to another company", self.service._topup, self.partner_a, 10.0, self.cash_journal2
         )
         self.assert_rejected(
-            UserError, "belongs to another company", self.service.withdraw, self.partner_a, 10.0, self.cash_journal2
+            UserError, "belongs to another company", self.service._withdraw, self.partner_a, 10.0, self.cash_journal2
         )
         self.assert_invariant(self.company | self.company2)
 
@@ -299,23 +364,23 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         for journal in (self.sale_journal, self.credit_journal):
             with self.subTest(journal=journal.name):
                 self.assert_rejected(
-                    UserError, "is not a cash or bank journal", self.service.topup, self.partner_a, 10.0, journal
+                    UserError, "is not a cash or bank journal", self.service._topup, self.partner_a, 10.0, journal
                 )
                 self.assert_rejected(
-                    UserError, "is not a cash or bank journal", self.service.withdraw, self.partner_a, 10.0, journal
+                    UserError, "is not a cash or bank journal", self.service._withdraw, self.partner_a, 10.0, journal
                 )
         no_journal = self.env["account.journal"]
-        self.assert_rejected(UserError, "Select the cash or bank journal", self.service.topup, self.partner_a, 10.0)
+        self.assert_rejected(UserError, "Select the cash or bank journal", self.service._topup, self.partner_a, 10.0)
         self.assert_rejected(
-            UserError, "Select the cash or bank journal", self.service.withdraw, self.partner_a, 10.0, no_journal
+            UserError, "Select the cash or bank journal", self.service._withdraw, self.partner_a, 10.0, no_journal
         )
         # a bank journal is fine
-        lines = self.service.withdraw(self.partner_a, 10.0, self.bank_journal)
+        lines = self.service._withdraw(self.partner_a, 10.0, self.bank_journal)
         self.assert_move_lines(
             lines.move_id,
             [
                 (self.credit_account, self.partner_a, 10.0, 0.0),
-                (self.bank_journal.default_account_id, self.partner_a, 0.0, 10.0),
+                (self.payments_account, self.partner_a, 0.0, 10.0),
             ],
         )
         self.assert_invariant()
@@ -323,12 +388,12 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_no_partner(self):
         nobody = self.env["res.partner"]
         calls = {
-            "topup": lambda: self.service.topup(nobody, 10.0, self.cash_journal),
-            "spend": lambda: self.service.spend(nobody, 10.0),
-            "withdraw": lambda: self.service.withdraw(nobody, 10.0, self.cash_journal),
-            "adjust": lambda: self.service.adjust(nobody, 10.0, "Counting error"),
-            "transfer from": lambda: self.service.transfer(nobody, self.partner_a, 10.0),
-            "transfer to": lambda: self.service.transfer(self.partner_a, nobody, 10.0),
+            "topup": lambda: self.service._topup(nobody, 10.0, self.cash_journal),
+            "spend": lambda: self.service._spend(nobody, 10.0, counterpart_account=self.clearing_account),
+            "withdraw": lambda: self.service._withdraw(nobody, 10.0, self.cash_journal),
+            "adjust": lambda: self.service._adjust(nobody, 10.0, "Counting error"),
+            "transfer from": lambda: self.service._transfer(nobody, self.partner_a, 10.0),
+            "transfer to": lambda: self.service._transfer(self.partner_a, nobody, 10.0),
         }
         for name, call in calls.items():
             with self.subTest(movement=name):
@@ -339,17 +404,19 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assertTrue(self.other_currency)
         other = self.other_currency
         calls = {
-            "topup": lambda: self.service.topup(self.partner_a, 10.0, self.cash_journal, currency=other),
-            "spend": lambda: self.service.spend(self.partner_a, 10.0, currency=other),
-            "withdraw": lambda: self.service.withdraw(self.partner_a, 10.0, self.cash_journal, currency=other),
-            "adjust": lambda: self.service.adjust(self.partner_a, 10.0, "Counting error", currency=other),
-            "transfer": lambda: self.service.transfer(self.partner_a, self.partner_b, 10.0, currency=other),
+            "topup": lambda: self.service._topup(self.partner_a, 10.0, self.cash_journal, currency=other),
+            "spend": lambda: self.service._spend(
+                self.partner_a, 10.0, currency=other, counterpart_account=self.clearing_account
+            ),
+            "withdraw": lambda: self.service._withdraw(self.partner_a, 10.0, self.cash_journal, currency=other),
+            "adjust": lambda: self.service._adjust(self.partner_a, 10.0, "Counting error", currency=other),
+            "transfer": lambda: self.service._transfer(self.partner_a, self.partner_b, 10.0, currency=other),
         }
         for name, call in calls.items():
             with self.subTest(movement=name):
                 self.assert_rejected(UserError, f"kept in {self.currency.name}, not in {other.name}", call)
         # the company currency itself is accepted
-        self.service.spend(self.partner_a, 10.0, currency=self.currency)
+        self.service._spend(self.partner_a, 10.0, currency=self.currency, counterpart_account=self.clearing_account)
         self.assertEqual(self.balance(self.partner_a), 90.0)
         self.assert_invariant()
 
@@ -359,7 +426,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assert_rejected(
             UserError,
             "needs a product",
-            self.service.topup,
+            self.service._topup,
             self.partner_a,
             10.0,
             self.cash_journal,
@@ -368,7 +435,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assert_rejected(
             UserError,
             "cannot be bound to a product",
-            self.service.topup,
+            self.service._topup,
             self.partner_a,
             10.0,
             self.cash_journal,
@@ -377,7 +444,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assert_rejected(
             UserError,
             "Unknown credit type",
-            self.service.topup,
+            self.service._topup,
             self.partner_a,
             10.0,
             self.cash_journal,
@@ -392,7 +459,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
                 self.assert_rejected(
                     UserError,
                     "cannot be in the past",
-                    self.service.topup,
+                    self.service._topup,
                     self.partner_a,
                     10.0,
                     self.cash_journal,
@@ -401,7 +468,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
                 self.assert_rejected(
                     UserError,
                     "cannot be in the past",
-                    self.service.topup,
+                    self.service._topup,
                     self.partner_a,
                     10.0,
                     granted=True,
@@ -414,16 +481,16 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         for to_partner in (self.partner_a, contact):
             with self.subTest(to=to_partner.name):
                 self.assert_rejected(
-                    UserError, "to another customer", self.service.transfer, self.partner_a, to_partner, 10.0
+                    UserError, "to another customer", self.service._transfer, self.partner_a, to_partner, 10.0
                 )
-        self.assert_rejected(UserError, "to another customer", self.service.transfer, contact, self.partner_a, 10.0)
+        self.assert_rejected(UserError, "to another customer", self.service._transfer, contact, self.partner_a, 10.0)
         self.assert_invariant()
 
     def test_adjust_without_reason(self):
         for reason in (None, False, "", "   ", "\n"):
             for amount in (10.0, -10.0):
                 with self.subTest(reason=reason, amount=amount):
-                    self.assert_rejected(UserError, "reason", self.service.adjust, self.partner_a, amount, reason)
+                    self.assert_rejected(UserError, "reason", self.service._adjust, self.partner_a, amount, reason)
         self.assert_invariant()
 
     # ---- ledger and lots are only written by the service ---------------
@@ -500,7 +567,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
         self.assertRecordValues(
             lot, [{"amount": 100.0, "balance": 100.0, "state": "active", "partner_id": self.partner_a.id}]
         )
-        self.assertEqual(self.service.get_balances(self.partner_a)["available"], 100.0)
+        self.assertEqual(self.service._get_balances(self.partner_a)["available"], 100.0)
         self.assert_invariant()
 
     def test_lot_notes_and_expiry_date_can_be_written(self):
@@ -520,7 +587,7 @@ class TestCustomerCreditValidation(CustomerCreditCommon):
     def test_lot_cannot_be_deleted(self):
         self.assert_rejected(UserError, "never deleted", self.lot_a.unlink)
         self.assert_rejected(UserError, "never deleted", self.lot_a.sudo().unlink)
-        lot = self._lot(self.service.topup(self.partner_c, 5.0, self.cash_journal))
-        self.service.cancel(lot)
+        lot = self._lot(self.service._topup(self.partner_c, 5.0, self.cash_journal))
+        self.service._cancel(lot)
         self.assert_rejected(UserError, "never deleted", lot.unlink)
         self.assert_invariant()

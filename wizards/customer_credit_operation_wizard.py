@@ -4,6 +4,7 @@ from odoo.exceptions import UserError
 
 class CustomerCreditOperationWizard(models.TransientModel):
     _name = "customer.credit.operation.wizard"
+    _inherit = ["customer.credit.amount.mixin"]
     _description = "Customer Credit Movement"
 
     operation = fields.Selection(
@@ -48,7 +49,7 @@ class CustomerCreditOperationWizard(models.TransientModel):
     @api.onchange("invoice_id")
     def _onchange_invoice_id(self):
         if self.invoice_id and self.partner_id:
-            available = self.env["customer.credit.service"].get_balances(self.partner_id, self.company_id)
+            available = self.env["customer.credit.service"]._get_balances(self.partner_id, self.company_id)
             self.amount = min(self.invoice_id.amount_residual, available["available"])
 
     @api.onchange("operation", "company_id")
@@ -58,6 +59,11 @@ class CustomerCreditOperationWizard(models.TransientModel):
                 [("type", "=", "cash"), ("company_id", "=", self.company_id.id)], limit=1
             )
 
+    def _credit_amount_currency(self, vals):
+        if vals.get("company_id"):
+            return self.env["res.company"].browse(vals["company_id"]).currency_id
+        return self.company_id.currency_id or super()._credit_amount_currency(vals)
+
     def action_confirm(self):
         self.ensure_one()
         if self.currency_id.compare_amounts(self.amount, 0.0) <= 0:
@@ -65,7 +71,7 @@ class CustomerCreditOperationWizard(models.TransientModel):
         service = self.env["customer.credit.service"].with_company(self.company_id)
         common = {"company": self.company_id}
         if self.operation == "topup":
-            lines = service.topup(
+            lines = service._topup(
                 self.partner_id,
                 self.amount,
                 None if self.granted else self.journal_id,
@@ -79,16 +85,16 @@ class CustomerCreditOperationWizard(models.TransientModel):
         elif self.operation == "spend":
             if not self.invoice_id:
                 raise UserError(self.env._("Select the invoice to pay with credit."))
-            lines = service.spend(self.partner_id, self.amount, invoice=self.invoice_id, **common)
+            lines = service._spend(self.partner_id, self.amount, invoice=self.invoice_id, **common)
         elif self.operation == "withdraw":
-            lines = service.withdraw(self.partner_id, self.amount, self.journal_id, **common)
+            lines = service._withdraw(self.partner_id, self.amount, self.journal_id, **common)
         elif self.operation == "adjust":
             sign = 1 if self.direction == "increase" else -1
-            lines = service.adjust(self.partner_id, sign * self.amount, self.reason, **common)
+            lines = service._adjust(self.partner_id, sign * self.amount, self.reason, **common)
         elif self.operation == "transfer":
             if not self.to_partner_id:
                 raise UserError(self.env._("Select the customer who receives the credit."))
-            lines = service.transfer(self.partner_id, self.to_partner_id, self.amount, **common)
+            lines = service._transfer(self.partner_id, self.to_partner_id, self.amount, **common)
         else:
             raise UserError(self.env._("Unknown credit operation."))
         if self.operation == "topup" and len(lines.lot_id) == 1:

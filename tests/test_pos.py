@@ -1,0 +1,255 @@
+"""Customer credit at the Point of Sale, through Odoo's own sync (``sync_from_ui``) and session close."""
+
+from odoo.exceptions import ValidationError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+
+from .common import CustomerCreditCommon
+
+
+class CustomerCreditPosMixin:
+    """The ledger/GL helpers of CustomerCreditCommon, for the POS test bases."""
+
+    balance = CustomerCreditCommon.balance
+    gl_balance = CustomerCreditCommon.gl_balance
+    assert_invariant = CustomerCreditCommon.assert_invariant
+
+    @classmethod
+    def _setup_customer_credit_pos(cls, config):
+        cls.company._customer_credit_setup_accounting()
+        cls.credit_account = cls.company.credit_account_id
+        cls.clearing_account = cls.company.credit_clearing_account_id
+        cls.credit_pm = cls.env["pos.payment.method"].create(
+            {
+                "name": "Customer Credit",
+                "is_credit_method": True,
+                "journal_id": cls.company.credit_journal_id.id,
+                "receivable_account_id": cls.clearing_account.id,
+                "company_id": cls.company.id,
+            }
+        )
+        config.write({"payment_method_ids": [(4, cls.credit_pm.id)]})
+
+    def ledger(self, partner, **domain):
+        return (
+            self.env["customer.credit.line"]
+            .sudo()
+            .search(
+                [("partner_id", "=", partner.commercial_partner_id.id)]
+                + [(field, "=", value) for field, value in domain.items()],
+                order="id",
+            )
+        )
+
+    def clearing_lines(self, session=None):
+        domain = [("account_id", "=", self.clearing_account.id), ("parent_state", "=", "posted")]
+        return self.env["account.move.line"].sudo().search(domain)
+
+    def assert_clearing_settled(self):
+        """POS Credit Clearing nets to zero and every line of it is reconciled."""
+        lines = self.clearing_lines()
+        self.assertTrue(lines)
+        self.assertTrue(self.currency.is_zero(sum(lines.mapped("balance"))), lines.mapped("balance"))
+        self.assertTrue(all(lines.mapped("reconciled")), [(line.move_id.name, line.balance) for line in lines])
+
+
+@tagged("post_install", "-at_install")
+class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.config = cls.basic_config
+        cls._setup_customer_credit_pos(cls.config)
+        cls.cash_journal = cls.company_data["default_journal_cash"]
+        cls.product_a = cls.create_product("Credit Product A", cls.categ_basic, 30.0)
+        cls.product_b = cls.create_product("Credit Product B", cls.categ_basic, 20.0)
+        cls.service = cls.env["customer.credit.service"].sudo()
+        cls.service._topup(cls.customer, 100.0, cls.cash_journal)
+
+    def setUp(self):
+        super().setUp()
+        self.currency = self.company.currency_id
+        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.bank_pm1 | self.credit_pm).ids)]})
+        self.open_new_session()
+
+    def close_session(self):
+        session = self.pos_session
+        cash = sum(session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id == self.cash_pm1).mapped("amount"))
+        session.post_closing_cash_details(cash)
+        session.close_session_from_ui()
+        self.assertEqual(session.state, "closed")
+        return session
+
+    def sync(self, *orders_params):
+        return self._create_orders(list(orders_params))
+
+    # ------------------------------------------------------------------
+
+    def test_set_up_is_validated(self):
+        """A credit method must use the Customer Credit journal, not split, clearing as receivable."""
+        with self.assertRaisesRegex(ValidationError, "Identify Customer: off"):
+            self.credit_pm.copy({"split_transactions": True, "config_ids": []})
+        with self.assertRaisesRegex(ValidationError, "Intermediary Account"):
+            self.credit_pm.copy({"receivable_account_id": self.pos_receivable_bank.id})
+        with self.assertRaisesRegex(ValidationError, "Journal: "):
+            self.env["pos.payment.method"].create(
+                {
+                    "name": "Wrong credit",
+                    "is_credit_method": True,
+                    "journal_id": self.cash_journal.id,
+                    "receivable_account_id": self.clearing_account.id,
+                }
+            )
+
+    def test_loader_gives_credit_fields(self):
+        self.service._topup(self.customer, 15.0, self.cash_journal, credit_type="product", product=self.product_a)
+        fields_list = self.env["res.partner"]._load_pos_data_fields(self.config.id)
+        for fname in ("credit_available", "credit_due", "credit_pos_lots"):
+            self.assertIn(fname, fields_list)
+        # a cashier (no credit group) reads them, and a customer found by search gets them in the
+        # same response
+        cashier = new_test_user(
+            self.env, login="cc_pos_cashier", groups="base.group_user,point_of_sale.group_pos_user",
+            company_id=self.company.id, company_ids=[(6, 0, self.company.ids)],
+        )
+        (found,) = (
+            self.env["res.partner"]
+            .with_user(cashier)
+            .with_company(self.company)
+            .search_read([("id", "=", self.customer.id)], fields_list, load=False)
+        )
+        self.assertEqual(found["credit_available"], 100.0)
+        self.assertEqual(found["credit_due"], 0.0)
+        self.assertEqual([(lot["product_id"], lot["balance"]) for lot in found["credit_pos_lots"]], [(self.product_a.id, 15.0)])
+
+    def test_full_credit_order_and_close(self):
+        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1)], "customer": self.customer,
+                            "payments": [(self.credit_pm, 30.0)]})
+        order = next(iter(orders.values()))
+        payment = order.payment_ids
+        spend = self.ledger(self.customer, kind="spend")
+        self.assertEqual(spend.mapped("amount"), [-30.0])
+        self.assertEqual((spend.pos_order_id, spend.pos_payment_id), (order, payment))
+        self.assertEqual(self.balance(self.customer), 70.0)
+        self.assertEqual(self.gl_balance(self.customer), -70.0)
+        self.assertEqual(self.gl_balance(self.customer, account=self.clearing_account), -30.0)
+        self.assert_invariant()
+
+        session = self.close_session()
+        closing = session.move_id.line_ids.filtered(lambda line: line.account_id == self.clearing_account)
+        self.assertEqual((closing.debit, closing.credit, closing.partner_id.id), (30.0, 0.0, False))
+        self.assert_clearing_settled()
+        self.assertEqual(self.balance(self.customer), 70.0)
+        self.assertEqual(len(self.ledger(self.customer, kind="spend")), 1, "the close posts nothing on credit")
+        self.assert_invariant()
+
+    def test_credit_and_cash_product_lot(self):
+        """Credit plus cash; the product lot pays only its product's lines, generic credit the rest."""
+        lot_lines = self.service._topup(
+            self.customer, 25.0, self.cash_journal, credit_type="product", product=self.product_b
+        )
+        self.sync({"pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)], "customer": self.customer,
+                   "payments": [(self.cash_pm1, 10.0), (self.credit_pm, 40.0)]})
+        spend = self.ledger(self.customer, kind="spend")
+        by_lot = {line.lot_id: line.amount for line in spend}
+        self.assertEqual(by_lot[lot_lines.lot_id], -20.0, "the lot pays at most its product's line")
+        self.assertEqual(sum(spend.mapped("amount")), -40.0)
+        self.assertEqual(lot_lines.lot_id.balance, 5.0)
+        self.assertEqual(self.balance(self.customer), 85.0)
+        self.close_session()
+        self.assert_clearing_settled()
+        self.assert_invariant()
+
+    def test_same_order_synced_twice(self):
+        params = {"pos_order_lines_ui_args": [(self.product_a, 1)], "customer": self.customer,
+                  "payments": [(self.credit_pm, 30.0)], "uuid": "cc-pos-twice"}
+        data = self.create_ui_order_data(**params)
+        self.env["pos.order"].sync_from_ui([data])
+        self.env["pos.order"].sync_from_ui([self.create_ui_order_data(**params)])
+        self.assertEqual(self.env["pos.order"].search_count([("uuid", "=", "cc-pos-twice")]), 1)
+        self.assertEqual(len(self.ledger(self.customer, kind="spend")), 1)
+        # the same payment processed again (a retried RPC) spends nothing more
+        order = self.env["pos.order"].search([("uuid", "=", "cc-pos-twice")])
+        order._customer_credit_process_payments()
+        self.assertEqual(len(self.ledger(self.customer, kind="spend")), 1)
+        self.assertEqual(self.balance(self.customer), 70.0)
+        self.assert_invariant()
+
+    def test_shortfall_at_sync_is_overdraft(self):
+        """An order the till took offline with more credit than the customer has is saved."""
+        self.service._topup(self.other_customer, 10.0, self.cash_journal)
+        activities = self.env["mail.activity"].search_count([])
+        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1)], "customer": self.other_customer,
+                            "payments": [(self.credit_pm, 30.0)]})
+        order = next(iter(orders.values()))
+        self.assertEqual(order.state, "paid")
+        self.assertEqual(self.balance(self.other_customer), -20.0)
+        self.assertGreater(self.env["mail.activity"].search_count([]), activities)
+        self.close_session()
+        self.assert_clearing_settled()
+        self.assert_invariant()
+
+    @mute_logger("odoo.addons.customer_credit.models.pos_order")
+    def test_sync_never_fails_for_credit(self):
+        """A credit payment that cannot be recorded (no customer) still saves the order."""
+        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1)], "payments": [(self.credit_pm, 30.0)]})
+        order = next(iter(orders.values()))
+        self.assertEqual(order.state, "paid")
+        self.assertFalse(self.env["customer.credit.line"].sudo().search([("pos_order_id", "=", order.id)]))
+        self.assertIn("could not be recorded", order.message_ids[:1].body)
+        self.assert_invariant()
+
+    def test_invoiced_at_sync(self):
+        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
+                            "customer": self.customer, "is_invoiced": True,
+                            "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)]})
+        order = next(iter(orders.values()))
+        invoice = order.account_move
+        self.assertTrue(invoice)
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual), "cash and credit pay the invoice")
+        spend = self.ledger(self.customer, kind="spend")
+        self.assertEqual(spend.invoice_id, invoice)
+        self.assertEqual(self.balance(self.customer), 70.0)
+        self.close_session()
+        self.assertTrue(self.currency.is_zero(sum(self.clearing_lines().mapped("balance"))))
+        self.assert_invariant()
+
+    def test_invoiced_after_close(self):
+        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
+                            "customer": self.customer,
+                            "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)]})
+        order = next(iter(orders.values()))
+        self.close_session()
+        self.assert_clearing_settled()
+        order.action_pos_order_invoice()
+        invoice = order.account_move
+        self.assertEqual(invoice.amount_total, 50.0)
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual), invoice.amount_residual)
+        self.assert_clearing_settled()
+        self.assertEqual(self.balance(self.customer), 70.0)
+        self.assertEqual(len(self.ledger(self.customer, kind="spend")), 1)
+        self.assert_invariant()
+
+    def test_partial_refund(self):
+        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 2)], "customer": self.customer,
+                            "payments": [(self.credit_pm, 60.0)]})
+        order = next(iter(orders.values()))
+        self.assertEqual(self.balance(self.customer), 40.0)
+        refund = self.create_ui_order_data([(self.product_a, -1)], customer=self.customer,
+                                           payments=[(self.credit_pm, -30.0)])
+        refund["lines"][0][2]["refunded_orderline_id"] = order.lines.id
+        result = self.env["pos.order"].sync_from_ui([refund])
+        refund_order = self.env["pos.order"].browse(result["pos.order"][0]["id"])
+        given_back = self.ledger(self.customer, kind="refund")
+        self.assertEqual(given_back.mapped("amount"), [30.0])
+        self.assertEqual(given_back.pos_order_id, refund_order)
+        self.assertEqual(given_back.refunded_line_id, self.ledger(self.customer, kind="spend"))
+        self.assertEqual(self.balance(self.customer), 70.0)
+        self.assert_invariant()
+        session = self.close_session()
+        closing = session.move_id.line_ids.filtered(lambda line: line.account_id == self.clearing_account)
+        self.assertEqual(sum(closing.mapped("balance")), 30.0)
+        self.assert_clearing_settled()
+        self.assert_invariant()
