@@ -31,7 +31,7 @@ export PGPORT := $(DB_PORT)
 export PGUSER := $(DB_USER)
 export PGPASSWORD := $(DB_PASSWORD)
 
-.PHONY: help odoo system venv postgres config base template test demo bench lint clean devtest devpytest
+.PHONY: help odoo system venv postgres config base template test demo bench bench-pos lint clean devtest devpytest
 
 help:
 	@echo "make demo   - set up and serve a demo database on http://127.0.0.1:$(HTTP_PORT) (admin/admin)"
@@ -160,6 +160,13 @@ bench: template
 	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) cc_bench
 	$(PY) bench/bench_service.py $(CONF) cc_bench $(BENCH_N)
 	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) cc_bench
+
+BENCH_POS_N ?= 500
+bench-pos: template
+	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists cc_bench_pos
+	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) cc_bench_pos
+	$(PY) bench/bench_pos_sync.py $(CONF) cc_bench_pos $(BENCH_POS_N)
+	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) cc_bench_pos
 
 lint: venv config
 	@$(PY) -m pip install -q ruff pylint-odoo

@@ -20,8 +20,10 @@ class CustomerCreditPaymentController(Controller):
             .sudo()
             .search([("reference", "=", reference or ""), ("provider_code", "=", CREDIT_CODE)], limit=1)
         )
-        if not reference or not tx_sudo or (
-            tx_sudo.partner_id.commercial_partner_id != request.env.user.commercial_partner_id
+        if (
+            not reference
+            or not tx_sudo
+            or (tx_sudo.partner_id.commercial_partner_id != request.env.user.commercial_partner_id)
         ):
             raise NotFound()
         _logger.info("Customer Credit: processing transaction %s", tx_sudo.reference)

@@ -4,24 +4,18 @@ from datetime import date
 from werkzeug.exceptions import NotFound
 
 from odoo import fields
-from odoo.exceptions import UserError, ValidationError
-from odoo.http import request, route
-from odoo.tools import format_amount
-
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers.portal import PaymentPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.exceptions import UserError, ValidationError
+from odoo.http import request, route
+from odoo.tools import format_amount
 
 from ..models.payment_provider import CREDIT_CODE
 
 # digits, optionally a decimal part: no sign, no exponent, no "nan"/"inf", no thousands separators
 AMOUNT_RE = re.compile(r"^\d{1,12}(?:[.,]\d+)?$")
 HISTORY_STEP = 20
-MESSAGES = {
-    "withdrawal": "Your withdrawal request was sent: the amount is set aside until it is processed.",
-    "withdrawal_paid": "Your withdrawal was paid out.",
-    "withdrawal_cancelled": "Your withdrawal request was cancelled.",
-}
 
 
 class CustomerCreditPortal(PaymentPortal):
@@ -44,7 +38,15 @@ class CustomerCreditPortal(PaymentPortal):
 
     @route(["/my/credit", "/my/credit/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_credit(self, page=1, message=None, **kw):
-        return self._render_credit_page(page=page, message=MESSAGES.get(message))
+        page = max(self._cast_as_int(page) or 1, 1)
+        messages = {
+            "withdrawal": request.env._(
+                "Your withdrawal request was sent: the amount is set aside until it is processed."
+            ),
+            "withdrawal_paid": request.env._("Your withdrawal was paid out."),
+            "withdrawal_cancelled": request.env._("Your withdrawal request was cancelled."),
+        }
+        return self._render_credit_page(page=page, message=messages.get(message))
 
     @route("/my/credit/topup", type="http", methods=["GET"], auth="user", website=True, sitemap=False)
     def portal_my_credit_topup(self, amount=None, **kw):
@@ -253,7 +255,8 @@ class CustomerCreditPortal(PaymentPortal):
         if company.credit_topup_min and currency.compare_amounts(amount, company.credit_topup_min) < 0:
             raise UserError(
                 request.env._(
-                    "Add at least %(min)s of credit.", min=format_amount(request.env, company.credit_topup_min, currency)
+                    "Add at least %(min)s of credit.",
+                    min=format_amount(request.env, company.credit_topup_min, currency),
                 )
             )
         if company.credit_topup_max and currency.compare_amounts(amount, company.credit_topup_max) > 0:

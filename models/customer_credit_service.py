@@ -239,6 +239,14 @@ class CustomerCreditService(models.AbstractModel):
             links["invoice_id"] = credit_note.id
         elif counterpart_account:
             self._check_counterpart(counterpart_account, company)
+        elif spend_lines.invoice_id:
+            # the invoice was settled with this credit: what goes back goes with its credit note
+            raise UserError(
+                self.env._(
+                    "This credit paid the invoice %s: refund it with the invoice's credit note.",
+                    spend_lines.invoice_id[:1].name,
+                )
+            )
         else:
             counterpart_account = spend_lines.move_id.line_ids.filtered(
                 lambda aml: aml.account_id != company.credit_account_id

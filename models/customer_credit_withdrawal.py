@@ -44,7 +44,7 @@ class CustomerCreditWithdrawal(models.Model):
         help="Bank or cash journal the money is paid out from.",
     )
     refuse_reason = fields.Text(help="Told to the customer when the request is refused.")
-    decided_by_id = fields.Many2one("res.users", string="Decided By", readonly=True)
+    decided_by_id = fields.Many2one("res.users", readonly=True)
     decision_date = fields.Datetime(readonly=True)
     line_ids = fields.One2many("customer.credit.line", "withdrawal_id", string="Credit Movements", readonly=True)
 
@@ -160,7 +160,8 @@ class CustomerCreditWithdrawal(models.Model):
             {
                 "state": "paid",
                 "journal_id": journal.id,
-                "decided_by_id": self.env.uid,
+                # an immediate payout is decided by the settings, not by the customer asking
+                "decided_by_id": False if self.env.user.share else self.env.uid,
                 "decision_date": fields.Datetime.now(),
             }
         )

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-
 from odoo.addons.payment import utils as payment_utils
 
 CREDIT_CODE = "customer_credit"

@@ -51,7 +51,7 @@ class PosOrder(models.Model):
                         self._customer_credit_refund(payment)
             except psycopg2.DatabaseError:
                 raise
-            except Exception as error:  # noqa: BLE001 - an order taken at the till is always saved
+            except Exception as error:
                 self._customer_credit_report_failure(payment, error)
 
     def _customer_credit_product_amounts(self):
@@ -145,6 +145,11 @@ class PosOrder(models.Model):
             )
         return lines
 
+    def _customer_credit_amount(self):
+        return sum(
+            self.payment_ids.filtered(lambda payment: payment.payment_method_id.is_credit_method).mapped("amount")
+        )
+
     def _customer_credit_key(self, kind, payment, index=0):
         key = f"pos.payment:{payment.uuid or payment.id}"
         return f"{key}:{index}" if index else key
@@ -172,11 +177,10 @@ class PosOrder(models.Model):
         company = self.company_id
         clearing = company.credit_clearing_account_id
         invoice = self.account_move
-        amount = sum(
-            self.payment_ids.filtered(lambda payment: payment.payment_method_id.is_credit_method).mapped("amount")
-        )
+        amount = self._customer_credit_amount()
         if not clearing or not invoice or self.currency_id.compare_amounts(amount, 0.0) <= 0:
             return
+        reversal = self.env["account.move"].sudo().search([("reversed_pos_order_id", "=", self.id)])
         receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[:1]
         partner = invoice.commercial_partner_id
         label = self.env._("Credit payment of %s", invoice.name)
@@ -211,7 +215,6 @@ class PosOrder(models.Model):
         (move.line_ids.filtered(lambda line: line.account_id == receivable.account_id) | receivable).filtered(
             lambda line: not line.reconciled
         ).reconcile()
-        reversal = self.env["account.move"].sudo().search([("reversed_pos_order_id", "=", self.id)])
         (move.line_ids | reversal.line_ids).filtered(
             lambda line: line.account_id == clearing and not line.reconciled
         ).reconcile()

@@ -10,16 +10,18 @@ class PosSession(models.Model):
         them, so that the clearing account nets to zero per session."""
         data = super()._reconcile_account_move_lines(data)
         clearing = self.company_id.credit_clearing_account_id
-        if not clearing or not clearing.reconcile or not self.move_id:
+        if not clearing or not clearing.reconcile:
             return data
-        closing_lines = self.move_id.line_ids.filtered(lambda line: line.account_id == clearing)
-        if not closing_lines:
-            return data
+        orders = self._get_closed_orders()
         ledger = (
             self.env["customer.credit.line"]
             .sudo()
-            .search([("pos_order_id", "in", self._get_closed_orders().ids), ("kind", "in", ("spend", "refund"))])
+            .search([("pos_order_id", "in", orders.ids), ("kind", "in", ("spend", "refund"))])
         )
-        credit_lines = ledger.move_id.line_ids.filtered(lambda line: line.account_id == clearing)
-        (closing_lines | credit_lines).filtered(lambda line: not line.reconciled).reconcile()
+        # the closing entry's debit and the credit spends (and refunds) of the session's orders
+        lines = (self.move_id.exists().line_ids | ledger.move_id.line_ids).filtered(
+            lambda line: line.account_id == clearing and not line.reconciled
+        )
+        if lines.filtered("debit") and lines.filtered("credit"):
+            lines.reconcile()
         return data

@@ -30,8 +30,8 @@ class ReportCustomerCreditStatement(models.AbstractModel):
         statements = {}
         for partner in partners:
             domain = [("partner_id", "=", partner.id), ("company_id", "=", company.id)]
-            before = Line.search(domain + [("date", "<", start)])
-            lines = Line.search(domain + [("date", ">=", start), ("date", "<=", end)], order="date asc, id asc")
+            before = Line.search([*domain, ("date", "<", start)])
+            lines = Line.search([*domain, ("date", ">=", start), ("date", "<=", end)], order="date asc, id asc")
             opening = company.currency_id.round(sum(before.mapped("amount")))
             statements[partner.id] = {
                 "opening": opening,

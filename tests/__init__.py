@@ -12,5 +12,6 @@ from . import test_expiry_input
 from . import test_money_door
 from . import test_pos
 from . import test_pos_tour
+from . import test_pos_concurrency
 from . import test_website
 from . import test_website_tour

@@ -56,6 +56,7 @@ class TestPayments(MovementCase):
         invoice = self.service._demo_invoice(self.partner_a, 100.0)
         spent = self.service._spend(self.partner_a, 100.0, invoice=invoice)
         self.assertEqual(invoice.payment_state, "paid")
+        self.assert_rejected(UserError, "refund it with the invoice's credit note", self.service._refund, spent, 40.0)
         credit_note = self.service._demo_invoice(self.partner_a, 40.0, "out_refund")
         refund = self.service._refund(spent, 40.0, credit_note=credit_note)
         self.assertEqual(refund.invoice_id, credit_note)

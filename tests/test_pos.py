@@ -1,10 +1,9 @@
 """Customer credit at the Point of Sale, through Odoo's own sync (``sync_from_ui``) and session close."""
 
+from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
-
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
 from .common import CustomerCreditCommon
 
@@ -76,7 +75,9 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
 
     def close_session(self):
         session = self.pos_session
-        cash = sum(session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id == self.cash_pm1).mapped("amount"))
+        cash = sum(
+            session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id == self.cash_pm1).mapped("amount")
+        )
         session.post_closing_cash_details(cash)
         session.close_session_from_ui()
         self.assertEqual(session.state, "closed")
@@ -111,8 +112,11 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         # a cashier (no credit group) reads them, and a customer found by search gets them in the
         # same response
         cashier = new_test_user(
-            self.env, login="cc_pos_cashier", groups="base.group_user,point_of_sale.group_pos_user",
-            company_id=self.company.id, company_ids=[(6, 0, self.company.ids)],
+            self.env,
+            login="cc_pos_cashier",
+            groups="base.group_user,point_of_sale.group_pos_user",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
         )
         (found,) = (
             self.env["res.partner"]
@@ -122,11 +126,18 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         )
         self.assertEqual(found["credit_available"], 100.0)
         self.assertEqual(found["credit_due"], 0.0)
-        self.assertEqual([(lot["product_id"], lot["balance"]) for lot in found["credit_pos_lots"]], [(self.product_a.id, 15.0)])
+        self.assertEqual(
+            [(lot["product_id"], lot["balance"]) for lot in found["credit_pos_lots"]], [(self.product_a.id, 15.0)]
+        )
 
     def test_full_credit_order_and_close(self):
-        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1)], "customer": self.customer,
-                            "payments": [(self.credit_pm, 30.0)]})
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1)],
+                "customer": self.customer,
+                "payments": [(self.credit_pm, 30.0)],
+            }
+        )
         order = next(iter(orders.values()))
         payment = order.payment_ids
         spend = self.ledger(self.customer, kind="spend")
@@ -150,8 +161,13 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         lot_lines = self.service._topup(
             self.customer, 25.0, self.cash_journal, credit_type="product", product=self.product_b
         )
-        self.sync({"pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)], "customer": self.customer,
-                   "payments": [(self.cash_pm1, 10.0), (self.credit_pm, 40.0)]})
+        self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
+                "customer": self.customer,
+                "payments": [(self.cash_pm1, 10.0), (self.credit_pm, 40.0)],
+            }
+        )
         spend = self.ledger(self.customer, kind="spend")
         by_lot = {line.lot_id: line.amount for line in spend}
         self.assertEqual(by_lot[lot_lines.lot_id], -20.0, "the lot pays at most its product's line")
@@ -163,8 +179,12 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         self.assert_invariant()
 
     def test_same_order_synced_twice(self):
-        params = {"pos_order_lines_ui_args": [(self.product_a, 1)], "customer": self.customer,
-                  "payments": [(self.credit_pm, 30.0)], "uuid": "cc-pos-twice"}
+        params = {
+            "pos_order_lines_ui_args": [(self.product_a, 1)],
+            "customer": self.customer,
+            "payments": [(self.credit_pm, 30.0)],
+            "uuid": "cc-pos-twice",
+        }
         data = self.create_ui_order_data(**params)
         self.env["pos.order"].sync_from_ui([data])
         self.env["pos.order"].sync_from_ui([self.create_ui_order_data(**params)])
@@ -181,8 +201,13 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         """An order the till took offline with more credit than the customer has is saved."""
         self.service._topup(self.other_customer, 10.0, self.cash_journal)
         activities = self.env["mail.activity"].search_count([])
-        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1)], "customer": self.other_customer,
-                            "payments": [(self.credit_pm, 30.0)]})
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1)],
+                "customer": self.other_customer,
+                "payments": [(self.credit_pm, 30.0)],
+            }
+        )
         order = next(iter(orders.values()))
         self.assertEqual(order.state, "paid")
         self.assertEqual(self.balance(self.other_customer), -20.0)
@@ -202,9 +227,14 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         self.assert_invariant()
 
     def test_invoiced_at_sync(self):
-        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
-                            "customer": self.customer, "is_invoiced": True,
-                            "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)]})
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
+                "customer": self.customer,
+                "is_invoiced": True,
+                "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)],
+            }
+        )
         order = next(iter(orders.values()))
         invoice = order.account_move
         self.assertTrue(invoice)
@@ -217,9 +247,13 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         self.assert_invariant()
 
     def test_invoiced_after_close(self):
-        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
-                            "customer": self.customer,
-                            "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)]})
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
+                "customer": self.customer,
+                "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)],
+            }
+        )
         order = next(iter(orders.values()))
         self.close_session()
         self.assert_clearing_settled()
@@ -233,12 +267,18 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         self.assert_invariant()
 
     def test_partial_refund(self):
-        orders = self.sync({"pos_order_lines_ui_args": [(self.product_a, 2)], "customer": self.customer,
-                            "payments": [(self.credit_pm, 60.0)]})
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 2)],
+                "customer": self.customer,
+                "payments": [(self.credit_pm, 60.0)],
+            }
+        )
         order = next(iter(orders.values()))
         self.assertEqual(self.balance(self.customer), 40.0)
-        refund = self.create_ui_order_data([(self.product_a, -1)], customer=self.customer,
-                                           payments=[(self.credit_pm, -30.0)])
+        refund = self.create_ui_order_data(
+            [(self.product_a, -1)], customer=self.customer, payments=[(self.credit_pm, -30.0)]
+        )
         refund["lines"][0][2]["refunded_orderline_id"] = order.lines.id
         result = self.env["pos.order"].sync_from_ui([refund])
         refund_order = self.env["pos.order"].browse(result["pos.order"][0]["id"])

@@ -1,8 +1,7 @@
 """The cashier's credit flows in the real Point of Sale (headless Chromium), checked in the books."""
 
-from odoo.tests import tagged
-
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+from odoo.tests import tagged
 
 from .test_pos import CustomerCreditPosMixin
 
@@ -43,9 +42,7 @@ class TestPosCustomerCreditTour(CustomerCreditPosMixin, TestPointOfSaleHttpCommo
 
     def close_session(self):
         session = self.main_pos_config.current_session_id
-        cash = sum(
-            session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id.is_cash_count).mapped("amount")
-        )
+        cash = sum(session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id.is_cash_count).mapped("amount"))
         session.post_closing_cash_details(cash)
         session.close_session_from_ui()
         self.assertEqual(session.state, "closed")

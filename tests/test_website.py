@@ -6,12 +6,11 @@ from contextlib import closing
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api
+from odoo.addons.payment.tests.common import PaymentCommon
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import retrying
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
-
-from odoo.addons.payment.tests.common import PaymentCommon
 
 from . import test_concurrency
 from .common import CustomerCreditCommon
@@ -431,10 +430,11 @@ class TestWebsiteCreditConcurrency(test_concurrency.TestCustomerCreditConcurrenc
                 cr.execute("DELETE FROM payment_transaction WHERE id IN %s", [txs])
                 cr.execute("DELETE FROM sale_order_line WHERE order_id IN %s", [orders])
                 cr.execute("DELETE FROM sale_order WHERE id IN %s", [orders])
-        super()._cleanup_committed()
+        result = super()._cleanup_committed()
         if getattr(self, "product_tmpl_ids", None):
             with self.registry.cursor() as cr:
                 api.Environment(cr, SUPERUSER_ID, {})["product.template"].browse(self.product_tmpl_ids).unlink()
+        return result
 
     def _worker_env(self, cr):
         """An environment on ``cr`` without looking the registry up again: under ``odoo-bin
@@ -486,7 +486,7 @@ class TestWebsiteCreditConcurrency(test_concurrency.TestCustomerCreditConcurrenc
                         return tx.state
 
                     outcome["result"] = retrying(attempt, env)
-            except Exception as exc:  # noqa: BLE001 (asserted in the main thread)
+            except Exception as exc:
                 outcome["error"] = exc
 
         threads = [threading.Thread(target=worker, args=(outcome,)) for outcome in outcomes]
@@ -598,6 +598,10 @@ class TestWebsiteCreditRoutes(WebsiteCreditCommon, HttpCase):
         # the customer cancels their own
         self._topup_cash(self.partner_a, 100.0)
         own = self.env["customer.credit.withdrawal"].sudo()._request(self.partner_a, 30.0, "IBAN")
+        with mute_logger("odoo.http"):
+            response = self.url_open(f"/my/credit/withdrawal/{own.id}/cancel", data={"reason": "no token"})
+        self.assertEqual(response.status_code, 400, "no CSRF token")
+        self.assertEqual(own.state, "pending")
         response = self.url_open(f"/my/credit/withdrawal/{own.id}/cancel", data={"csrf_token": self._csrf()})
         self.assertEqual(response.status_code, 200)
         own.invalidate_recordset()
