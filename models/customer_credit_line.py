@@ -56,7 +56,7 @@ class CustomerCreditLine(models.Model):
     )
     invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
     payment_id = fields.Many2one(
-        "account.payment", string="Payment", readonly=True, index="btree_not_null", groups="base.group_user"
+        "account.payment", readonly=True, index="btree_not_null", groups="base.group_user"
     )
     statement_line_id = fields.Many2one(
         "account.bank.statement.line",

@@ -69,11 +69,11 @@ class PosOrder(models.Model):
         partner = self.partner_id.commercial_partner_id
         product_amounts = self._customer_credit_product_amounts()
         # lots of a product already used by another credit payment of this order pay no more
-        earlier = (
-            self.env["customer.credit.line"]
-            .sudo()
-            .search([("pos_order_id", "=", self.id), ("kind", "=", "spend"), ("credit_type", "=", "product")])
-        )
+        earlier = self.env["customer.credit.line"]
+        if len(self.payment_ids.filtered(lambda p: p.payment_method_id.is_credit_method)) > 1:
+            earlier = earlier.sudo().search(
+                [("pos_order_id", "=", self.id), ("kind", "=", "spend"), ("credit_type", "=", "product")]
+            )
         for line in earlier:
             product = line.lot_id.product_id
             if product in product_amounts:
@@ -84,22 +84,17 @@ class PosOrder(models.Model):
             if self.currency_id.compare_amounts(amount, 0)
         }
         invoice = self.account_move if self.account_move.move_type == "out_invoice" else None
-        return (
-            self.env["customer.credit.service"]
-            .sudo()
-            .with_company(company)
-            ._spend(
-                partner,
-                payment.amount,
-                product_amounts=product_amounts,
-                counterpart_account=None if invoice else company.credit_clearing_account_id,
-                invoice=invoice,
-                force=True,
-                company=company,
-                links={"pos_order_id": self.id, "pos_payment_id": payment.id},
-                description=self.env._("Paid with credit: %s", self.name),
-                key=self._customer_credit_key("spend", payment),
-            )
+        return self._customer_credit_service()._spend(
+            partner,
+            payment.amount,
+            product_amounts=product_amounts,
+            counterpart_account=None if invoice else company.credit_clearing_account_id,
+            invoice=invoice,
+            force=True,
+            company=company,
+            links={"pos_order_id": self.id, "pos_payment_id": payment.id},
+            description=self.env._("Paid with credit: %s", self.name),
+            key=self._customer_credit_key("spend", payment),
         )
 
     def _customer_credit_refund(self, payment):
@@ -114,7 +109,7 @@ class PosOrder(models.Model):
                 self.env._("The refunded order was not paid with customer credit: nothing can be given back.")
             )
         credit_note = self.account_move if self.account_move.move_type == "out_refund" else None
-        service = self.env["customer.credit.service"].sudo().with_company(company)
+        service = self._customer_credit_service()
         rest = -payment.amount
         lines = Line
         operations = list(dict.fromkeys(spends.mapped("operation_ref")))
@@ -144,6 +139,16 @@ class PosOrder(models.Model):
                 )
             )
         return lines
+
+    def _customer_credit_service(self):
+        # the spend's entry is the service's, posted during a sync: no chatter subscription or
+        # creation log on it (the ledger line and the order say where it comes from)
+        return (
+            self.env["customer.credit.service"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True)
+        )
 
     def _customer_credit_amount(self):
         return sum(

@@ -44,7 +44,6 @@ class ResPartner(models.Model):
         help="What a payment with generic credit accepts now: balance plus overdraft room, less what is held.",
     )
     credit_due = fields.Float(
-        string="Credit Due",
         compute="_compute_credit_available",
         digits="Account",
         help="What the customer owes on an overdrawn credit balance.",

@@ -38,6 +38,14 @@ class TestPayments(MovementCase):
         self.assertAmount(self.balance(self.partner_a), 100.0)
         self.assert_invariant()
 
+    def test_credit_payment_cannot_be_reset_or_cancelled_by_hand(self):
+        """The customer's payment of a top-up is the credit's entry: Reset to Draft on it is refused."""
+        lines = self.service._topup(self.partner_a, 30.0, self.cash_journal)
+        payment = lines.payment_id.with_user(self.env.ref("base.user_admin"))
+        self.assert_rejected(UserError, "cannot be reset to draft", payment.action_draft)
+        self.assertEqual(payment.move_id.state, "posted")
+        self.assert_invariant()
+
     def test_withdrawal_is_an_outbound_payment(self):
         self.topup(self.partner_a, 100.0)
         lines = self.service._withdraw(self.partner_a, 40.0, self.bank_journal)
