@@ -18,6 +18,9 @@
         "views/customer_credit_line_views.xml",
         "wizards/customer_credit_operation_wizard_views.xml",
         "wizards/customer_credit_lot_wizard_views.xml",
+        "views/customer_credit_due_views.xml",
+        "views/customer_credit_reminder_level_views.xml",
+        "views/customer_credit_reminder_views.xml",
         "views/res_partner_views.xml",
         "views/account_journal_views.xml",
         "views/account_move_views.xml",
@@ -31,6 +34,7 @@
         "data/payment_provider_data.xml",
         "views/portal_templates.xml",
         "report/customer_credit_statement_report.xml",
+        "data/customer_credit_reminder_data.xml",
     ],
     "demo": ["demo/customer_credit_demo.xml"],
     "assets": {

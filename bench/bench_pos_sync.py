@@ -10,6 +10,8 @@ Targets (issue 11): credit <= 1.15x cash in time, <= 148 queries per credit orde
 round-trip per credit order (the credit is spent inside the sync: no second RPC).
 """
 
+# pylint: disable=print-used
+# a command-line script: it prints its report
 import sys
 import time
 import uuid

@@ -21,3 +21,6 @@ from . import pos_config
 from . import pos_order
 from . import pos_session
 from . import customer_credit_service_pos
+from . import customer_credit_reminder_level
+from . import customer_credit_reminder
+from . import customer_credit_due

@@ -68,7 +68,10 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         if not is_service_env(self.env) and self._customer_credit_lines():
             raise credit_account_error(self.env)
-        return super()._post(soft=soft)
+        posted = super()._post(soft=soft)
+        # invoices of orders paid online with credit: settle them with that credit payment
+        self.env["payment.transaction"].sudo()._customer_credit_reconcile_invoices(posted)
+        return posted
 
     def _check_customer_credit_stays_posted(self):
         if self._customer_credit_lines():

@@ -15,3 +15,5 @@ from . import test_pos_tour
 from . import test_pos_concurrency
 from . import test_website
 from . import test_website_tour
+from . import test_dues
+from . import test_dues_tour

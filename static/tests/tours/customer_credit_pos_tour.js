@@ -43,6 +43,7 @@ registry.category("web_tour.tours").add("CustomerCreditPosPayTour", {
                 `.partner-list .partner-line:contains("AA Credit Bob") .customer-credit-balance:contains("5.00")`
             ),
             ProductScreen.clickCustomer("AA Credit Alice"),
+            check("balance on the product screen's customer button", `.set-partner .customer-credit-badge:contains("100.00")`),
 
             // 1. full payment by credit
             ProductScreen.addOrderline("Credit Widget", "1"),

@@ -25,6 +25,9 @@ patch(PosStore.prototype, {
     roundCustomerCredit(amount) {
         return roundPrecision(amount, this.currency.rounding);
     },
+    hasCustomerCreditMethod() {
+        return this.models["pos.payment.method"].some((method) => method.is_credit_method);
+    },
     isCustomerCreditMethod(paymentMethod) {
         return Boolean(paymentMethod?.is_credit_method);
     },

@@ -8,9 +8,6 @@ patch(PartnerList.prototype, {
      * @override
      */
     get isBalanceDisplayed() {
-        return (
-            super.isBalanceDisplayed ||
-            this.pos.models["pos.payment.method"].some((method) => method.is_credit_method)
-        );
+        return super.isBalanceDisplayed || this.pos.hasCustomerCreditMethod();
     },
 });
