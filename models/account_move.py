@@ -95,17 +95,18 @@ class AccountMove(models.Model):
     def _check_customer_credit_commands(self, vals, journal):
         """Refuse the item commands of ``vals`` (on this entry, or a new one in ``journal``) that would put an
         item on the Customer Credit account, change one, or delete a posted one: before anything is written."""
-        if is_service_env(self.env):
+        if is_service_env(self.env) or not (vals.get("line_ids") or vals.get("invoice_line_ids")):
             return
         Line = self.env["account.move.line"]
+        accounts = self.env["res.company"]._customer_credit_accounts()
         for fname in ("line_ids", "invoice_line_ids"):
             for command in vals.get(fname) or []:
                 if not isinstance(command, list | tuple) or not command:
                     continue
                 if command[0] == Command.CREATE:
-                    Line._check_customer_credit_create(command[2] or {}, journal)
+                    Line._check_customer_credit_create(command[2] or {}, journal, accounts)
                 elif command[0] == Command.UPDATE:
-                    Line.browse(command[1])._check_customer_credit_write(command[2] or {})
+                    Line.browse(command[1])._check_customer_credit_write(command[2] or {}, accounts)
                 elif command[0] in (Command.DELETE, Command.UNLINK):
                     Line.browse(command[1])._check_customer_credit_unlink()
                 elif command[0] == Command.CLEAR:

@@ -30,7 +30,8 @@ class AccountMoveLine(models.Model):
         if not accounts:
             return super().create(vals_list)
         for vals in vals_list:
-            self._check_customer_credit_create(vals, self.env["account.move"].browse(vals.get("move_id")).journal_id)
+            journal = self.env["account.move"].browse(vals.get("move_id")).journal_id
+            self._check_customer_credit_create(vals, journal, accounts)
         lines = super().create(vals_list)
         # any other way Odoo computes an account (fiscal positions, products, taxes...): the transaction is
         # rolled back by the refusal
@@ -59,11 +60,13 @@ class AccountMoveLine(models.Model):
             )
 
     @api.model
-    def _check_customer_credit_create(self, vals, journal):
-        """Refuse a new item (``vals``, in an entry of ``journal``) on the Customer Credit account."""
+    def _check_customer_credit_create(self, vals, journal, accounts=None):
+        """Refuse a new item (``vals``, in an entry of ``journal``) on the Customer Credit account
+        (``accounts``: the Customer Credit accounts, when the caller has them)."""
         if is_service_env(self.env):
             return
-        accounts = self.env["res.company"]._customer_credit_accounts()
+        if accounts is None:
+            accounts = self.env["res.company"]._customer_credit_accounts()
         account_id = vals.get("account_id")
         if account_id in accounts.ids:
             raise credit_account_error(self.env)
@@ -75,10 +78,11 @@ class AccountMoveLine(models.Model):
         ):
             raise credit_account_error(self.env)
 
-    def _check_customer_credit_write(self, vals):
+    def _check_customer_credit_write(self, vals, accounts=None):
         if not BALANCE_FIELDS.intersection(vals) or is_service_env(self.env):
             return
-        accounts = self.env["res.company"]._customer_credit_accounts()
+        if accounts is None:
+            accounts = self.env["res.company"]._customer_credit_accounts()
         new_account = vals.get("account_id")
         # nor is a draft item moved onto the account: posting it would bypass the ledger
         moved_onto = new_account in accounts.ids and self.filtered(lambda line: line.account_id.id != new_account)

@@ -55,9 +55,7 @@ class CustomerCreditLine(models.Model):
         "payment.transaction", string="Payment Transaction", readonly=True, index="btree_not_null"
     )
     invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
-    payment_id = fields.Many2one(
-        "account.payment", readonly=True, index="btree_not_null", groups="base.group_user"
-    )
+    payment_id = fields.Many2one("account.payment", readonly=True, index="btree_not_null", groups="base.group_user")
     statement_line_id = fields.Many2one(
         "account.bank.statement.line",
         string="Cash Move",

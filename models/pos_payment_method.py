@@ -10,15 +10,17 @@ class PosPaymentMethod(models.Model):
         help="Payments with this method are paid from the customer's prepaid credit balance.",
     )
 
-    @api.constrains("receivable_account_id")
+    @api.constrains("receivable_account_id", "outstanding_account_id")
     def _check_receivable_not_customer_credit(self):
-        """Session closing posts on this account by itself: never on Customer Credit (only the service does)."""
+        """Session closing posts on these accounts by itself: never on Customer Credit (only the service does)."""
         credit = self.env["res.company"]._customer_credit_accounts()
-        for method in self.filtered(lambda method: method.receivable_account_id in credit):
+        for method in self.filtered(
+            lambda method: (method.receivable_account_id | method.outstanding_account_id) & credit
+        ):
             raise ValidationError(
                 self.env._(
-                    "The Customer Credit account cannot be the intermediary account of the payment method %s: "
-                    "only credit movements post on it.",
+                    "The Customer Credit account cannot be the intermediary or outstanding account of the payment "
+                    "method %s: only credit movements post on it.",
                     method.name,
                 )
             )

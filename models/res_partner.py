@@ -66,7 +66,7 @@ class ResPartner(models.Model):
         company_dependent=True,
         string="Overdraft Limit",
         digits="Account",
-        help="Leave empty to use the company's default limit.",
+        help="The company's default limit unless another one is set here; 0 means no overdraft for this customer.",
     )
     credit_lock_seq = fields.Integer(readonly=True, copy=False, groups="base.group_system")
 

@@ -309,7 +309,10 @@ class TestDues(CustomerCreditCommon):
         reminders = self.reminders(self.partner_b)
         self.assertEqual(reminders.mapped("level_id"), level_c2 | self.level1)
         self.assertEqual(reminders.filtered(lambda r: r.level_id == self.level1).company_id, self.company)
-        self.assertAlmostEqual(reminders.filtered(lambda r: r.level_id == level_c2).amount_due, 20.0)
+        reminder_c2 = reminders.filtered(lambda r: r.level_id == level_c2)
+        self.assertAlmostEqual(reminder_c2.amount_due, 20.0)
+        self.assertIn("20.00", str(reminder_c2.message_id.body), "the mail tells the amount due in company 2")
+        self.assertIn("Dues Company 2", reminder_c2.message_id.subject)
         self.run_cron(30)
         self.assertEqual(len(self.reminders(self.partner_b)), 3, "company 2 has no further level")
 

@@ -45,4 +45,7 @@ class TestDuesPortal(CustomerCreditCommon, HttpCase):
         self.assertIn("o_customer_credit_due", page)
         self.assertIn("42.50", page)
         self.assertIn("/my/credit/topup?amount=42.5", page)
-        self.assertEqual(self.url_open("/my/credit/topup?amount=42.5").status_code, 200)
+        topup = self.url_open("/my/credit/topup?amount=42.5")
+        self.assertEqual(topup.status_code, 200)
+        self.assertIn("o_customer_credit_topup_amount", topup.text, "the link opens the online top-up")
+        self.assertNotIn("o_customer_credit_error", topup.text)

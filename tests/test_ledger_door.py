@@ -233,6 +233,7 @@ class TestLedgerDoor(CustomerCreditCommon):
             (self.product, "property_account_income_id"),
             (category, "property_account_income_categ_id"),
             (category, "property_account_expense_categ_id"),
+            (category, "property_stock_valuation_account_id"),  # stock_account, installed by point_of_sale
         ):
             with self.subTest(model=record._name, field=fname):
                 before = record[fname]
@@ -262,17 +263,18 @@ class TestLedgerDoor(CustomerCreditCommon):
         self.assert_untouched()
 
     def test_not_a_pos_payment_method_receivable(self):
-        Method = self.env["pos.payment.method"].with_user(self.accountant)
+        """Closing a session posts by itself on a method's intermediary (and a bank method's outstanding)
+        account. The check is a constraint (models/pos_payment_method.py): a refused write rolls back with
+        the request."""
+        Method = self.env["pos.payment.method"].with_user(self.accountant).sudo()
+        refused = "cannot be the intermediary or outstanding account of the payment method"
         vals = {"name": "Credit as receivable", "receivable_account_id": self.credit_account.id}
-        self.assert_rejected(ValidationError, "cannot be the intermediary account", Method.sudo().create, vals)
-        method = Method.sudo().create({"name": "Customer account"})
+        self.assert_rejected(ValidationError, refused, Method.create, vals)
+        vals = {"name": "Card", "journal_id": self.bank_journal.id, "outstanding_account_id": self.credit_account.id}
+        self.assert_rejected(ValidationError, refused, Method.create, vals)
+        method = Method.create({"name": "Customer account"})
         self.assertNotEqual(method.receivable_account_id, self.credit_account)
-        self.assert_rejected(
-            ValidationError,
-            "cannot be the intermediary account",
-            method.write,
-            {"receivable_account_id": self.credit_account.id},
-        )
+        self.assert_rejected(ValidationError, refused, method.write, {"receivable_account_id": self.credit_account.id})
         self.assert_untouched()
 
     def test_not_an_outstanding_account(self):

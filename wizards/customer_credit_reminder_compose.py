@@ -9,5 +9,8 @@ class MailComposeMessage(models.TransientModel):
         mails, messages = super()._action_send_mail(auto_commit=auto_commit)
         if self.env.context.get("credit_reminder_manual"):
             for composer in self:
-                self.env["customer.credit.due"]._log_manual_reminders(composer, messages)
+                own = messages.filtered_domain(
+                    [("model", "=", composer.model), ("res_id", "in", composer._evaluate_res_ids())]
+                )
+                self.env["customer.credit.due"]._log_manual_reminders(composer, own)
         return mails, messages
