@@ -113,3 +113,8 @@ class AccountMove(models.Model):
                     self.line_ids._check_customer_credit_unlink()
                 elif command[0] == Command.SET:
                     (self.line_ids - Line.browse(command[2]))._check_customer_credit_unlink()
+                    (Line.browse(command[2]) - self.line_ids)._check_customer_credit_write(
+                        {"move_id": self.id}, accounts
+                    )
+                elif command[0] == Command.LINK:
+                    Line.browse(command[1])._check_customer_credit_write({"move_id": self.id}, accounts)

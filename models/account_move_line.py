@@ -4,7 +4,8 @@ from odoo.exceptions import UserError
 from .customer_credit_service import is_service_env
 
 # What makes a journal item count in an account balance, per partner.
-BALANCE_FIELDS = {"account_id", "partner_id", "debit", "credit", "balance", "amount_currency", "company_id"}
+# (``move_id`` too: moving posted items into a draft entry would take them out of the books)
+BALANCE_FIELDS = {"account_id", "partner_id", "debit", "credit", "balance", "amount_currency", "company_id", "move_id"}
 
 
 def credit_account_error(env):
@@ -50,8 +51,11 @@ class AccountMoveLine(models.Model):
         return super().unlink()
 
     def _check_customer_credit_unlink(self):
+        """Posted items of the account are never deleted; draft ones only by the service, the only one
+        that makes them."""
         accounts = self.env["res.company"]._customer_credit_accounts()
-        if self.filtered(lambda line: line.account_id in accounts and line.move_id.state == "posted"):
+        service = is_service_env(self.env)
+        if self.filtered(lambda line: line.account_id in accounts and (line.move_id.state == "posted" or not service)):
             raise UserError(
                 self.env._(
                     "Posted entries of customer credit are never deleted: correct the credit with a new "

@@ -98,17 +98,17 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("A generic credit cannot be bound to a product."))
         if product and product.company_id and product.company_id != company:
             raise UserError(self.env._("The product %s belongs to another company.", product.display_name))
-        if expiry_date and fields.Date.to_date(expiry_date) < fields.Date.context_today(self):
-            raise UserError(self.env._("The expiry date of a new credit cannot be in the past."))
         self._check_payment_source(journal, move, move_factory, granted, company, currency)
         if granted and not company.credit_granted_account_id:
             raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         if not expiry_date and company.credit_validity_months:
             expiry_date = fields.Date.add(fields.Date.context_today(self), months=company.credit_validity_months)
         self._lock([partner], company)
-        replayed = self._replayed("topup", company, key)
+        replayed = self._replayed("topup", company, key, partner, amount)
         if replayed is not None:
             return replayed
+        if expiry_date and fields.Date.to_date(expiry_date) < fields.Date.context_today(self):
+            raise UserError(self.env._("The expiry date of a new credit cannot be in the past."))
         lot_vals = {
             "credit_type": credit_type,
             "product_id": product.id if product else False,
@@ -166,7 +166,6 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("Give either a product or the amounts per product."))
         product_amounts = self._check_product_amounts(product_amounts, company, currency)
         if invoice:
-            counterpart_account = self._check_invoice(invoice, partner, company, currency, amount)
             links["invoice_id"] = invoice.id
         elif not counterpart_account:
             raise UserError(
@@ -177,9 +176,12 @@ class CustomerCreditService(models.AbstractModel):
         else:
             self._check_counterpart(counterpart_account, company)
         self._lock([partner], company)
-        replayed = self._replayed("spend", company, key)
+        replayed = self._replayed("spend", company, key, partner, -amount)
         if replayed is not None:
             return replayed
+        if invoice:
+            # after the replay: a retried call finds its invoice already paid by its first run
+            counterpart_account = self._check_invoice(invoice, partner, company, currency, amount)
         entries, shortfall = self._allocate_debit(
             partner, company, amount, product_amounts=product_amounts, allow_overdraft=allow_overdraft, force=force
         )
@@ -251,8 +253,14 @@ class CustomerCreditService(models.AbstractModel):
             counterpart_account = spend_lines.move_id.line_ids.filtered(
                 lambda aml: aml.account_id != company.credit_account_id
             )[:1].account_id
+            if (
+                counterpart_account.account_type in ("asset_receivable", "liability_payable")
+                and counterpart_account != company.credit_clearing_account_id
+            ):
+                # a debit on the customer's receivable with nothing to settle would show a false debt
+                raise UserError(self.env._("This credit paid a receivable: refund it with the customer's credit note."))
         self._lock([partner], company)
-        replayed = self._replayed("refund", company, key)
+        replayed = self._replayed("refund", company, key, partner, amount)
         if replayed is not None:
             return replayed
         refundable = {line: line._refundable_amount() for line in spend_lines}
@@ -336,7 +344,7 @@ class CustomerCreditService(models.AbstractModel):
         amount = self._check_amount(amount, currency)
         self._check_payment_source(journal, move, move_factory, False, company, currency)
         self._lock([partner], company)
-        replayed = self._replayed("withdraw", company, key)
+        replayed = self._replayed("withdraw", company, key, partner, -amount)
         if replayed is not None:
             return replayed
         entries, __ = self._allocate_debit(partner, company, amount, allow_overdraft=False)
@@ -364,7 +372,7 @@ class CustomerCreditService(models.AbstractModel):
         if not counterpart:
             raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         self._lock([partner], company)
-        replayed = self._replayed("adjust", company, key)
+        replayed = self._replayed("adjust", company, key, partner, sign * value)
         if replayed is not None:
             return replayed
         if sign > 0:
@@ -396,7 +404,7 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("Credit can only be transferred to another customer."))
         amount = self._check_amount(amount, currency)
         self._lock([partner, to_partner], company)
-        replayed = self._replayed("transfer", company, key)
+        replayed = self._replayed("transfer", company, key, partner, -amount)
         if replayed is not None:
             return replayed
         out_entries, __ = self._allocate_debit(partner, company, amount, allow_overdraft=False)
@@ -474,6 +482,17 @@ class CustomerCreditService(models.AbstractModel):
                     "The credit %s has already been used: correct it with an adjustment or a withdrawal.", lot.name
                 )
             )
+        matched = lot.move_id.line_ids.filtered(
+            lambda aml: aml.account_id != company.credit_account_id and aml.reconciled
+        )
+        if matched:
+            # reversing would unmatch the bank statement line of money that did arrive
+            raise UserError(
+                self.env._(
+                    "The payment of credit %s is already matched with the bank: pay it back with a withdrawal.",
+                    lot.name,
+                )
+            )
         entries = [{"partner": partner, "lot": line.lot_id, "amount": -line.amount} for line in origin_lines]
         label = self.env._("Cancellation of credit %s", lot.name)
         reversal = lot.move_id.with_env(service_env(lot.env))._reverse_moves(
@@ -494,6 +513,7 @@ class CustomerCreditService(models.AbstractModel):
         if not self.env.su:
             # the caller must be allowed to see this customer, and to see credit at all
             partner.check_access("read")
+            self._check_company_allowed(company or self.env.company)
             own = partner.commercial_partner_id == self.env.user.commercial_partner_id
             if not own and not self.env.user.has_group("customer_credit.group_customer_credit_user"):
                 raise AccessError(self.env._("You are not allowed to see the credit of %s.", partner.display_name))
@@ -658,7 +678,15 @@ class CustomerCreditService(models.AbstractModel):
         if move.company_id != company or move.state not in ("draft", "posted"):
             raise UserError(self.env._("The entry %s cannot record this credit movement.", move.display_name))
         lines = move.line_ids.filtered(lambda line: line.account_id == company.credit_account_id)
-        if not lines or lines.partner_id != partner or currency.compare_amounts(sum(lines.mapped("balance")), balance):
+        others = move.line_ids.filtered(
+            lambda line: line.account_id in self.env["res.company"]._customer_credit_accounts() - lines.account_id
+        )
+        if (
+            not lines
+            or others
+            or any(line.partner_id != partner for line in lines)
+            or currency.compare_amounts(sum(lines.mapped("balance")), balance)
+        ):
             raise UserError(
                 self.env._(
                     "The entry %(move)s must move %(amount)s on the Customer Credit account of %(partner)s.",
@@ -747,11 +775,13 @@ class CustomerCreditService(models.AbstractModel):
             self.env._("The key of a credit movement must be a record or a text of at most %s characters.", 128)
         )
 
-    def _replayed(self, kind, company, key):
+    def _replayed(self, kind, company, key, partner, amount=None):
         """The ledger lines already recorded for ``key`` (None when the key is new or not given).
 
         Called under the customer's lock: a concurrent call with the same key has either committed
-        (and is seen here after Odoo's retry) or conflicts on the key's unique index."""
+        (and is seen here after Odoo's retry) or conflicts on the key's unique index. A key names one
+        movement: the same key for another customer or another amount (``amount``: signed, as the
+        customer's ledger lines add up) is refused, never answered with someone else's movement."""
         if key is None:
             return None
         self.env.cr.execute(
@@ -761,7 +791,17 @@ class CustomerCreditService(models.AbstractModel):
         row = self.env.cr.fetchone()
         if not row:
             return None
-        return self.env["customer.credit.line"].sudo().search([("operation_ref", "=", row[0])], order="id")
+        lines = self.env["customer.credit.line"].sudo().search([("operation_ref", "=", row[0])], order="id")
+        mine = lines.filtered(lambda line: line.partner_id == partner and line.kind != "transfer_in")
+        currency = company.currency_id
+        if not mine or (amount is not None and currency.compare_amounts(sum(mine.mapped("amount")), amount)):
+            raise UserError(
+                self.env._(
+                    "The key %s already recorded another credit movement: it cannot be used again.",
+                    self._key_name(key),
+                )
+            )
+        return lines
 
     def _register_key(self, kind, company, key, operation_ref):
         """Claim ``key`` for this movement. Under Odoo's REPEATABLE READ, a concurrent transaction

@@ -163,6 +163,23 @@ class TestLedgerDoor(CustomerCreditCommon):
         self.assertEqual(len(self.other_move.line_ids), 2)
         self.assert_untouched()
 
+    def test_items_not_moved_into_a_draft_entry(self):
+        """Moving posted credit items (balanced pair) into a draft entry would take them out of the
+        books, and a draft entry can then be deleted: refused by write and by LINK/SET commands."""
+        draft = self.env["account.move"].create({"move_type": "entry", "journal_id": self.misc_journal.id})
+        pair = self.move.line_ids
+        for env in (self.env(user=self.accountant), self.env(su=True)):
+            with self.subTest(su=env.su):
+                items = pair.with_env(env).with_context(skip_readonly_check=True, check_move_validity=False)
+                self.assert_rejected(UserError, None, items.write, {"move_id": draft.id})
+                target = draft.with_env(env).with_context(skip_readonly_check=True, check_move_validity=False)
+                self.assert_rejected(
+                    UserError, None, target.write, {"line_ids": [Command.link(line.id) for line in pair]}
+                )
+                self.assert_rejected(UserError, None, target.write, {"line_ids": [Command.set(pair.ids)]})
+        self.assertFalse(draft.line_ids)
+        self.assert_untouched()
+
     def test_draft_item_not_moved_onto_the_account(self):
         draft = self.env["account.move"].create(
             {

@@ -90,6 +90,33 @@ class TestPayments(MovementCase):
         note = self.service._demo_invoice(self.partner_a, 5.0, "out_refund")
         self.assert_rejected(UserError, "more than what is open", self.service._refund, spent, 6.0, credit_note=note)
 
+    def test_refund_of_a_receivable_spend_needs_the_credit_note(self):
+        """A spend that credited the customer's receivable (the web shop's) is not refunded onto it
+        blindly: that would show a debt with nothing to settle."""
+        self.topup(self.partner_a, 50.0)
+        receivable = self.partner_a.property_account_receivable_id
+        spent = self.service._spend(self.partner_a, 30.0, counterpart_account=receivable)
+        self.assert_rejected(UserError, "refund it with the customer's credit note", self.service._refund, spent, 5.0)
+        note = self.service._demo_invoice(self.partner_a, 5.0, "out_refund")
+        refund = self.service._refund(spent, 5.0, credit_note=note)
+        self.assertAmount(note.amount_residual, 0.0)
+        self.assertEqual(refund.invoice_id, note)
+        self.assert_invariant()
+
+    def test_matched_topup_cannot_be_cancelled(self):
+        """Cancelling reverses the entry: not once the bank matched the payment (the money arrived)."""
+        lines = self.service._topup(self.partner_a, 100.0, self.bank_journal)
+        st_line = self.env["account.bank.statement.line"].create(
+            {"journal_id": self.bank_journal.id, "partner_id": self.partner_a.id, "amount": 100.0, "payment_ref": "y"}
+        )
+        __, suspense, __ = st_line.with_context(skip_account_move_synchronization=True)._seek_for_lines()
+        outstanding = lines.payment_id.outstanding_account_id
+        suspense.account_id = outstanding
+        (suspense | lines.move_id.line_ids.filtered(lambda aml: aml.account_id == outstanding)).reconcile()
+        self.assert_rejected(UserError, "already matched with the bank", self.service._cancel, lines.lot_id)
+        self.assertTrue(lines.payment_id.is_matched)
+        self.assert_invariant()
+
     def test_refund_to_a_named_counterpart(self):
         self.topup(self.partner_a, 50.0)
         spent = self.service._spend(self.partner_a, 30.0, counterpart_account=self.clearing_account)
@@ -205,6 +232,33 @@ class TestIdempotency(MovementCase):
         self.assertEqual(len(self.env["customer.credit.key"].sudo().search([("name", "=", "order-line-1")])), 5)
         self.assertAmount(self.balance(A), 100.0 - 10.0 - 5.0 + 2.0 - 3.0 + 4.0)
         self.assert_invariant()
+
+    def test_a_key_names_one_movement(self):
+        """A key already used for one customer or amount is refused for another: a till cannot get
+        someone else's earlier payment back as its own."""
+        self.topup(self.partner_a, 50.0)
+        self.topup(self.partner_b, 50.0)
+        self.service._spend(self.partner_a, 20.0, counterpart_account=self.clearing_account, key="pos.payment:u1")
+        for partner, amount in ((self.partner_b, 20.0), (self.partner_a, 25.0)):
+            with self.subTest(partner=partner.name, amount=amount):
+                self.assert_rejected(
+                    UserError,
+                    "already recorded another credit movement",
+                    self.service._spend,
+                    partner,
+                    amount,
+                    counterpart_account=self.clearing_account,
+                    key="pos.payment:u1",
+                )
+        self.assert_invariant()
+
+    def test_a_retried_invoice_payment_replays(self):
+        """The invoice is paid by the first call; its retry returns that payment, not an error."""
+        self.topup(self.partner_a, 50.0)
+        invoice = self.service._demo_invoice(self.partner_a, 30.0)
+        first = self.service._spend(self.partner_a, 30.0, invoice=invoice, key="web-tx-1")
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(self.service._spend(self.partner_a, 30.0, invoice=invoice, key="web-tx-1"), first)
 
     def test_record_keys_and_bad_keys(self):
         self.topup(self.partner_a, 50.0)
@@ -403,6 +457,11 @@ class TestStoreRoles(MovementCase):
         ]
         base_public = {name for name in dir(type(self.env["base"])) if not name.startswith("_")}
         self.assertFalse(set(public) - base_public, "the service has no public method of its own")
+
+    def test_balances_of_another_company_refused(self):
+        company2 = self.env["res.company"].create({"name": "Door Co 2", "currency_id": self.currency.id})
+        with self.assertRaisesRegex(UserError, "cannot record credit in the company"):
+            self.service.with_user(self.user_credit)._get_balances(self.partner_a, company2)
 
     def test_balances_check_access(self):
         self.topup(self.partner_a, 30.0)

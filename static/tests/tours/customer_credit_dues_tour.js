@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("customer_credit_dues_send", {
         },
         {
             content: "The footer sums the amounts due",
-            trigger: ".o_list_view tfoot td:contains(30.00)",
+            trigger: ".o_list_view tfoot .o_list_number:contains($)",
         },
         {
             content: "Select the customer",
