@@ -121,6 +121,10 @@ class TestDues(CustomerCreditCommon):
                 self.assertIn("30.00", str(message.body))
                 self.assertEqual(len(message.attachment_ids), 1)
                 self.assertIn("Credit Statement", message.attachment_ids.name)
+                # the statement starts on the day the balance went negative, and ends on the day it is sent
+                statement = message.attachment_ids.raw.decode()
+                self.assertRegex(statement, r'"date_from">03/03/2031<')
+                self.assertRegex(statement, rf'"date_to">{(D0 + timedelta(days=day)).strftime("%m/%d/%Y")}<')
                 mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
                 self.assertEqual(mail.state, "outgoing", "queued, sent by the mail queue")
                 self.assertEqual(mail.attachment_ids, message.attachment_ids)
