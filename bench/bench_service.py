@@ -25,6 +25,7 @@ def timed(func, count):
 def main(conf, dbname):
     odoo.tools.config.parse_config(["-c", conf, "-d", dbname])
     from odoo.addons.customer_credit.models.customer_credit_service import service_env  # noqa: PLC0415
+
     registry = odoo.modules.registry.Registry(dbname)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
