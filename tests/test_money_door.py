@@ -415,6 +415,17 @@ class TestChannelCalls(MovementCase):
         self.assertAmount(values[self.partner_b.id]["credit_due"], 10.0)
         with self.assertRaises(AccessError):
             partners.read(["credit_balance"])
+        # a customer without any movement: only the overdraft room, read without one query per customer
+        self.partner_c.with_company(self.company).sudo().write(
+            {"credit_allow_overdraft": True, "credit_overdraft_limit": 12.0}
+        )
+        fresh = self.env["res.partner"].create({"name": "No Credit Yet"})
+        values = {
+            p["id"]: p for p in (self.partner_c | fresh).with_user(cashier).read(["credit_available", "credit_due"])
+        }
+        self.assertAmount(values[self.partner_c.id]["credit_available"], 12.0)
+        self.assertAmount(values[fresh.id]["credit_available"], 0.0)
+        self.assertAmount(values[fresh.id]["credit_due"], 0.0)
 
 
 @tagged("post_install", "-at_install")
