@@ -195,14 +195,12 @@ class CustomerCredit(models.Model):
         if not waiting:
             return
         todo = self.env.ref("mail.mail_activity_data_todo")
-        managers = self.env.ref("customer_credit.group_customer_credit_manager").sudo().users
         for company, first_lot_id in waiting:
             summary = self.env._("Set the breakage account of customer credit")
             _logger.warning("Credit of %s cannot expire: the company has no breakage account.", company.name)
             open_todo = [("activity_type_id", "=", todo.id), ("summary", "=", summary)]
             if self.sudo().search_count([("company_id", "=", company.id), ("activity_ids", "any", open_todo)], limit=1):
                 continue
-            manager = managers.filtered(lambda user, company=company: not user.share and company in user.company_ids)
             self.sudo().browse(first_lot_id).activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=summary,
@@ -211,7 +209,7 @@ class CustomerCredit(models.Model):
                     "Customer Credit settings, then the expiry job takes it.",
                     company.name,
                 ),
-                user_id=manager.sorted("id")[:1].id or self.env.uid,
+                user_id=self.env["customer.credit.service"]._credit_manager(company).id,
             )
 
     def _can_take_refund(self):

@@ -59,11 +59,4 @@ class CustomerCreditReminderLevel(models.Model):
             and company in salesperson.company_ids
         ):
             return salesperson
-        managers = (
-            self.env.ref("customer_credit.group_customer_credit_manager")
-            .sudo()
-            .users.filtered(
-                lambda user: user.active and not user.share and company in user.company_ids and user.id != 1
-            )
-        )
-        return managers.sorted("id")[:1] or self.env.ref("base.user_admin")
+        return self.env["customer.credit.service"]._credit_manager(company)

@@ -857,16 +857,22 @@ class CustomerCreditService(models.AbstractModel):
 
     def _schedule_manager_activity(self, record, company, summary, note):
         """One To-Do on ``record`` for a credit manager of ``company``."""
-        group = self.env.ref("customer_credit.group_customer_credit_manager")
-        managers = group.sudo().users.filtered(
-            lambda user: not user.share and user.active and company in user.company_ids and user.id != 1
-        )
         record.sudo().activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=summary,
-            note=note,
-            user_id=(managers[:1] or self.env.ref("base.user_admin")).id,
+            "mail.mail_activity_data_todo", summary=summary, note=note, user_id=self._credit_manager(company).id
         )
+
+    @api.model
+    def _credit_manager(self, company):
+        """The credit manager who gets the follow-ups of ``company``: its internal, active credit manager
+        of lowest id (the administrator when it has none)."""
+        managers = (
+            self.env.ref("customer_credit.group_customer_credit_manager")
+            .sudo()
+            .users.filtered(
+                lambda user: user.active and not user.share and company in user.company_ids and user.id != 1
+            )
+        )
+        return managers.sorted("id")[:1] or self.env.ref("base.user_admin")
 
     def _lock(self, partners, company):
         """Lock the customers' credit rows for the rest of the transaction.
