@@ -31,7 +31,7 @@ export PGPORT := $(DB_PORT)
 export PGUSER := $(DB_USER)
 export PGPASSWORD := $(DB_PASSWORD)
 
-.PHONY: help odoo system venv postgres config base template test demo bench bench-pos lint clean devtest devpytest
+.PHONY: help odoo system venv postgres config base template test demo bench bench-pos bench-deps bench-src lint clean devtest devpytest
 
 help:
 	@echo "make demo   - set up and serve a demo database on http://127.0.0.1:$(HTTP_PORT) (admin/admin)"
@@ -155,18 +155,63 @@ devpytest: config
 	  --odoo-config=$(BUILD)/odoo-$(DEV_DB).conf --odoo-database=$(DEV_DB) --odoo-http --odoo-log-level=warn \
 	  $(PYTEST_ARGS) $(addprefix $(BUILD)/addons/customer_credit/,$(TESTS)) 2>&1 | tail -40
 
-bench: template
-	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists cc_bench
-	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) cc_bench
-	$(PY) bench/bench_service.py $(CONF) cc_bench $(BENCH_N)
-	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) cc_bench
+# Benchmarks (bench/README.md). Every script runs on a scratch copy of $(BENCH_SRC): by default the
+# test template (built if missing); BENCH_SRC=<db> uses another database with customer_credit
+# installed (it is copied once to $(BENCH_DB)_src and updated there to the current code, never changed
+# itself). Multi-process benches serve on 127.0.0.1:$(BENCH_PORT)/+1 and $(BENCH_CHANNELS_PORT)/+1.
+#   make bench BENCH_SRC=cc_dev BENCH_DB=cc_bench_me BENCH_PORT=8075 BENCH_SCALE_N=100000
+BENCH_SRC ?= $(TPL_DB)
+BENCH_DB ?= cc_bench
+BENCH_PORT ?= 8075
+BENCH_CHANNELS_PORT ?= 8077
+BENCH_POS_N ?= 1000
+BENCH_MP_N ?= 400
+BENCH_CHANNELS_N ?= 200
+BENCH_SCALE_N ?= 1000000
+BENCH_RESULTS := $(BUILD)/bench-results.jsonl
+BENCH_ORIGIN := $(if $(filter $(TPL_DB),$(BENCH_SRC)),$(TPL_DB),$(BENCH_DB)_src)
+# $(call bench_run,<script>,<db>,<args>): a fresh copy of the source, the script, the copy dropped; a
+# script that fails is listed as such in the summary, and the other scripts still run
+define bench_run
+	$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists $(2)
+	$(VENV)/bin/click-odoo-copydb -c $(CONF) $(BENCH_ORIGIN) $(2)
+	$(if $(4),$(PY) $(ODOO_PATH)/odoo-bin -c $(CONF) -d $(2) -i $(4) --stop-after-init --no-http --log-level=warn || true)
+	BENCH_RESULTS=$(BENCH_RESULTS) BENCH_LOGDIR=$(BUILD) $(PY) bench/$(1) $(CONF) $(2) $(3) \
+	  || echo '{"figure": "$(1)", "measured": "failed", "target": "runs", "ok": false}' >> $(BENCH_RESULTS)
+	$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists $(2)
+endef
 
-BENCH_POS_N ?= 500
-bench-pos: template
-	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists cc_bench_pos
-	@$(VENV)/bin/click-odoo-copydb -c $(CONF) $(TPL_DB) cc_bench_pos
-	$(PY) bench/bench_pos_sync.py $(CONF) cc_bench_pos $(BENCH_POS_N)
-	@$(VENV)/bin/click-odoo-dropdb -c $(CONF) cc_bench_pos
+# matplotlib for the chart; gevent's zope.* for the longpolling process of odoo-bin --workers (versions whose
+# metadata the venv's old pkg_resources still finds)
+bench-deps: venv config
+	@$(PY) -W ignore -c "import matplotlib, pkg_resources; pkg_resources.require('gevent')" 2>/dev/null \
+	  || $(PY) -m pip install -q matplotlib "zope.interface<7" "zope.event<6"
+
+bench-src: $(if $(filter $(TPL_DB),$(BENCH_SRC)),template) bench-deps
+	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then \
+	  $(VENV)/bin/click-odoo-dropdb -c $(CONF) --if-exists $(BENCH_ORIGIN); \
+	  $(VENV)/bin/click-odoo-copydb -c $(CONF) $(BENCH_SRC) $(BENCH_ORIGIN); \
+	  $(PY) $(ODOO_PATH)/odoo-bin -c $(CONF) -d $(BENCH_ORIGIN) -u customer_credit --stop-after-init --no-http \
+	    --log-level=warn; \
+	fi
+
+bench: bench-src
+	@rm -f $(BENCH_RESULTS)
+	$(call bench_run,bench_service.py,$(BENCH_DB),$(BENCH_N))
+	$(call bench_run,bench_pos_sync.py,$(BENCH_DB),$(BENCH_POS_N))
+	$(call bench_run,bench_pos_ewallet.py,$(BENCH_DB)_loyalty,$(BENCH_POS_N),pos_loyalty)
+	$(call bench_run,bench_session_close.py,$(BENCH_DB),$(BENCH_POS_N))
+	$(call bench_run,bench_workers.py,$(BENCH_DB)_mp,$(BENCH_MP_N) $(BENCH_PORT))
+	$(call bench_run,bench_channels.py,$(BENCH_DB)_mp,$(BENCH_CHANNELS_N) $(BENCH_CHANNELS_PORT))
+	$(call bench_run,bench_scale.py,$(BENCH_DB)_scale,$(BENCH_SCALE_N) bench/spend_vs_ledger.png)
+	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
+	@$(PY) bench/summary.py $(BENCH_RESULTS)
+
+bench-pos: bench-src
+	@rm -f $(BENCH_RESULTS)
+	$(call bench_run,bench_pos_sync.py,$(BENCH_DB)_pos,$(BENCH_POS_N))
+	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
+	@$(PY) bench/summary.py $(BENCH_RESULTS)
 
 lint: venv config
 	@$(PY) -m pip install -q ruff pylint-odoo

@@ -9,6 +9,8 @@ validation and the ledger on top of the accounting Odoo does anyway.
 import sys
 import time
 
+from benchlib import info
+
 import odoo
 from odoo import api
 
@@ -83,6 +85,10 @@ def main(conf, dbname):
         print(f"bare journal entry : {bare * 1000:7.2f} ms")
         print(f"credit spend       : {spend * 1000:7.2f} ms  ratio {spend / bare:.2f}x")
         print(f"credit top-up      : {topup * 1000:7.2f} ms  ratio {topup / bare:.2f}x")
+        info(
+            "Service: spend / bare journal entry", f"{spend * 1000:.2f} ms / {bare * 1000:.2f} ms ({spend / bare:.2f}x)"
+        )
+        info("Service: top-up / bare journal entry", f"{topup * 1000:.2f} ms ({topup / bare:.2f}x)")
         cr.rollback()
 
 

@@ -19,8 +19,10 @@ from . import sale_order
 from . import customer_credit_withdrawal
 from . import pos_config
 from . import pos_order
+from . import pos_order_line
 from . import pos_session
 from . import customer_credit_service_pos
 from . import customer_credit_reminder_level
 from . import customer_credit_reminder
 from . import customer_credit_due
+from . import customer_credit_reconciliation

@@ -5,8 +5,38 @@ from .account_move_line import credit_account_error
 from .customer_credit_service import is_service_env
 
 
+CREDIT_MOVE_SEQUENCE = "customer_credit_move_seq"
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    def init(self):
+        super().init()
+        # entries of the Customer Credit journals are numbered from one database sequence: taking a number
+        # never waits for another transaction (Odoo's own numbering takes max + 1 and waits on the unique
+        # index of names while a concurrent posting in the same journal is not committed yet)
+        self.env.cr.execute(f"CREATE SEQUENCE IF NOT EXISTS {CREDIT_MOVE_SEQUENCE}")
+
+    @api.model
+    def _customer_credit_next_name(self, journal, date):
+        """``(name, prefix, number)`` of the next entry of the Customer Credit ``journal`` at ``date``: the
+        journal's code, the year, and a number that only grows (a rolled-back posting leaves a gap)."""
+        self.env.cr.execute("SELECT nextval(%s)", (CREDIT_MOVE_SEQUENCE,))
+        number = self.env.cr.fetchone()[0]
+        prefix = f"{journal.code}/{date.year}/"
+        return f"{prefix}{number:06d}", prefix, number
+
+    def _set_next_sequence(self):
+        self.ensure_one()
+        if not self.journal_id.is_credit_journal:
+            return super()._set_next_sequence()
+        name, _prefix, _number = self._customer_credit_next_name(self.journal_id, self.date)
+        self.flush_recordset()
+        self[self._sequence_field] = name
+        self._compute_split_sequence()
+        self.flush_recordset(["name", "sequence_prefix", "sequence_number"])
+        return None
 
     def _compute_show_reset_to_draft_button(self):
         res = super()._compute_show_reset_to_draft_button()

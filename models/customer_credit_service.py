@@ -8,6 +8,9 @@ import math
 import uuid
 from datetime import date
 
+import psycopg2
+from psycopg2 import errorcodes
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, format_amount
@@ -39,6 +42,15 @@ class _ServiceToken:
 
 
 SERVICE_TOKEN = _ServiceToken()
+
+
+class CreditLockTimeout(psycopg2.errors.LockNotAvailable):
+    """A customer's credit stayed locked by another movement for longer than the lock timeout: a
+    lock timeout still (Odoo retries the request on it), with a message that says what to do."""
+
+    pgcode = errorcodes.LOCK_NOT_AVAILABLE
+
+
 SERVICE_KEY = "customer_credit_service"
 
 
@@ -82,12 +94,19 @@ class CustomerCreditService(models.AbstractModel):
         key=None,
         move=None,
         move_factory=None,
+        counterpart_account=None,
     ):
         """Add credit. Paid through a cash/bank ``journal`` (an inbound ``account.payment`` of the
         customer whose counterpart is Customer Credit), or by an entry of Odoo's own flow (``move``,
         or ``move_factory(env)`` called under the lock); with ``granted``, given for free
-        (Dr granted-credit account)."""
-        self._check_access("granted" if granted else "topup")
+        (Dr granted-credit account); with ``counterpart_account``, the service's entry debits that
+        account (e.g. POS Credit Clearing: store credit given on a refund)."""
+        if granted and counterpart_account:
+            raise UserError(self.env._("Say how the money moves: one payment journal, one entry, or granted credit."))
+        if counterpart_account:
+            self._check_counterpart(counterpart_account, company or self.env.company)
+        # credit against any account but cash/bank is as free as granted credit: managers only
+        self._check_access("granted" if granted or counterpart_account else "topup")
         partner, company, currency = self._context_of(partner, company, currency)
         amount = self._check_amount(amount, currency)
         if credit_type not in ("generic", "product"):
@@ -98,7 +117,7 @@ class CustomerCreditService(models.AbstractModel):
             raise UserError(self.env._("A generic credit cannot be bound to a product."))
         if product and product.company_id and product.company_id != company:
             raise UserError(self.env._("The product %s belongs to another company.", product.display_name))
-        self._check_payment_source(journal, move, move_factory, granted, company, currency)
+        self._check_payment_source(journal, move, move_factory, granted or counterpart_account, company, currency)
         if granted and not company.credit_granted_account_id:
             raise UserError(self.env._("Set a granted-credit account in the Customer Credit settings first."))
         if not expiry_date and company.credit_validity_months:
@@ -122,7 +141,9 @@ class CustomerCreditService(models.AbstractModel):
             entries = [{"partner": partner, "lot_vals": lot_vals, "amount": amount}]
         label = description or (self.env._("Granted credit") if granted else self.env._("Credit top-up"))
         counterparts = [(company.credit_granted_account_id, partner, amount, label)] if granted else []
-        if not granted:
+        if counterpart_account:
+            counterparts = [(counterpart_account, partner, amount, label)]
+        elif not granted:
             self._check_links(dict(links or {}), {partner}, company)
             move = self._paid_move("inbound", partner, amount, company, journal, move, move_factory, label)
         return self._commit(
@@ -883,15 +904,27 @@ class CustomerCreditService(models.AbstractModel):
         """
         self.env.flush_all()
         for partner in sorted(partners, key=lambda p: p.id):
-            self.env.cr.execute(
-                "SELECT id FROM customer_credit WHERE partner_id = %s AND company_id = %s FOR UPDATE",
-                (partner.id, company.id),
-            )
-            self.env.cr.execute(
-                "UPDATE res_partner SET credit_lock_seq = COALESCE(credit_lock_seq, 0) + 1 WHERE id = %s",
-                (partner.id,),
-            )
-        self.env.invalidate_all()
+            try:
+                self.env.cr.execute(
+                    "SELECT id FROM customer_credit WHERE partner_id = %s AND company_id = %s FOR UPDATE",
+                    (partner.id, company.id),
+                )
+                self.env.cr.execute(
+                    "UPDATE res_partner SET credit_lock_seq = COALESCE(credit_lock_seq, 0) + 1 WHERE id = %s",
+                    (partner.id,),
+                )
+            except psycopg2.errors.LockNotAvailable as error:
+                # still a lock timeout, which Odoo retries; with words a cashier can act on
+                raise CreditLockTimeout(
+                    self.env._(
+                        "The credit of this customer is being changed by another payment right now; "
+                        "nothing was recorded. Please try again in a moment."
+                    )
+                ) from error
+        # what this transaction read of credit before holding the lock is read again
+        self.env["customer.credit"].invalidate_model()
+        self.env["customer.credit.line"].invalidate_model()
+        self.env["res.partner"].invalidate_model(["credit_available", "credit_due", "credit_pos_lots"])
 
     def _usable_lots(self, partner, company, product=None, all_products=False):
         """Lots that can be spent now: generic ones and those of ``product`` (one product or
@@ -935,18 +968,58 @@ class CustomerCreditService(models.AbstractModel):
         return self.env.cr.fetchone()[0]
 
     def _overdraft_limit(self, partner, company):
-        partner = partner.sudo().with_company(company)
-        if not partner.credit_allow_overdraft:
-            return 0.0
+        return self._overdraft_limits(partner, company)[partner.id]
+
+    def _overdraft_limits(self, partners, company):
+        """``{partner id: overdraft limit}`` in ``company``, in one query for all ``partners``."""
+        partners = partners.sudo().with_company(company)
+        allowed = partners.filtered("credit_allow_overdraft")
+        limits = dict.fromkeys(partners.ids, 0.0)
+        if not allowed:
+            return limits
         # Odoo 18 keeps company-dependent values as JSONB, one key per company: a customer without a key
         # has no limit of their own and gets the company's default; a stored 0 means 0. (res.company makes
         # its default the field's fallback, so an explicit 0 differs from it and is stored.)
-        partner.flush_recordset(["credit_overdraft_limit"])
+        allowed.flush_recordset(["credit_overdraft_limit"])
         self.env.cr.execute(
-            "SELECT credit_overdraft_limit -> %s FROM res_partner WHERE id = %s", (str(company.id), partner.id)
+            "SELECT id, credit_overdraft_limit -> %s FROM res_partner WHERE id = ANY(%s)",
+            (str(company.id), allowed.ids),
         )
-        own = self.env.cr.fetchone()[0]
-        return own if own is not None else company.credit_overdraft_limit
+        for partner_id, own in self.env.cr.fetchall():
+            limits[partner_id] = own if own is not None else company.credit_overdraft_limit
+        return limits
+
+    def _available_credits(self, partners, company):
+        """``{commercial partner id: (available, due)}``: what ``_get_balances`` says of each one's
+        generic spend (``available``) and of what they owe, in a few queries for any number of customers
+        (the till loads them by the hundred; most have no credit movement)."""
+        commercials = partners.sudo().commercial_partner_id
+        if not commercials:
+            return {}
+        self.env["customer.credit"].flush_model(["partner_id", "company_id", "state", "balance", "expiry_date"])
+        self.env["customer.credit.line"].flush_model(["partner_id", "company_id", "lot_id", "amount"])
+        self.env.cr.execute(
+            """
+            SELECT p.id,
+                   EXISTS(SELECT 1 FROM customer_credit_line l WHERE l.partner_id = p.id AND l.company_id = %(company)s),
+                   (SELECT COALESCE(SUM(c.balance), 0) FROM customer_credit c
+                     WHERE c.partner_id = p.id AND c.company_id = %(company)s AND c.state = 'active'
+                       AND c.credit_type = 'generic' AND (c.expiry_date IS NULL OR c.expiry_date >= %(today)s)),
+                   (SELECT COALESCE(SUM(l.amount), 0) FROM customer_credit_line l
+                     WHERE l.partner_id = p.id AND l.company_id = %(company)s AND l.lot_id IS NULL)
+              FROM unnest(%(ids)s::int[]) AS p(id)
+            """,
+            {"company": company.id, "today": fields.Date.context_today(self), "ids": commercials.ids},
+        )
+        rows = self.env.cr.fetchall()
+        limits = self._overdraft_limits(commercials, company)
+        currency = company.currency_id
+        result = {}
+        for partner_id, has_credit, generic, overdraft in rows:
+            held = self._held_amount(self.env["res.partner"].browse(partner_id), company) if has_credit else 0.0
+            available = max(generic + overdraft - held + limits[partner_id], 0.0)
+            result[partner_id] = (currency.round(available), currency.round(max(-overdraft, 0.0)))
+        return result
 
     def _allocate_debit(self, partner, company, amount, product_amounts=None, allow_overdraft=True, force=False):
         """Plan taking ``amount`` from the customer's lots: lots of a product in ``product_amounts``
@@ -969,11 +1042,13 @@ class CustomerCreditService(models.AbstractModel):
             product_credit += min(cap, held_by_product)
         product_part = min(amount, currency.round(product_credit))
         overdraft = self._overdraft_balance(partner, company)
-        limit = self._overdraft_limit(partner, company) if allow_overdraft else 0.0
         generic_credit = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")) + overdraft
         generic_credit -= self._held_amount(partner, company)
         generic_part = currency.round(amount - product_part)
-        shortfall = 0.0
+        shortfall = limit = 0.0
+        if currency.compare_amounts(generic_part, 0.0) > 0 and currency.compare_amounts(generic_credit, generic_part) < 0:
+            # only a spend beyond the customer's credit needs the overdraft limit
+            limit = self._overdraft_limit(partner, company) if allow_overdraft else 0.0
         if currency.compare_amounts(generic_part, 0.0) > 0 and (
             currency.compare_amounts(generic_credit - generic_part, -limit) < 0
         ):
@@ -1089,7 +1164,10 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         lines = Line.create(vals_list)
-        for line in lines.filtered("lot_id"):
+        # ``customer_credit_quiet`` (the till): the ledger line and the order are the history, the
+        # receipt tells the customer: no lot chatter, no mail
+        quiet = self.env.context.get("customer_credit_quiet")
+        for line in lines.filtered("lot_id") if not quiet else Line:
             line.lot_id._message_log(
                 body=self.env._(
                     "%(kind)s of %(amount)s: balance %(before)s → %(after)s (%(label)s)",
@@ -1113,6 +1191,8 @@ class CustomerCreditService(models.AbstractModel):
             line_vals.append(self._move_line_vals(account, partner, currency.round(balance), line_label))
         line_vals = [vals for vals in line_vals if vals["debit"] or vals["credit"]]
         partners = list(partner_totals)
+        if self._can_insert_move(company, currency, line_vals):
+            return self._insert_move(company, partners[0] if len(partners) == 1 else None, line_vals, label)
         move = (
             self.env["account.move"]
             .with_env(service_env(self.env))
@@ -1130,6 +1210,115 @@ class CustomerCreditService(models.AbstractModel):
             )
         )
         move._post(soft=False)
+        return move
+
+    def _can_insert_move(self, company, currency, line_vals):
+        """Whether the entry may take the direct way of ``_insert_move``: a plain entry in the company
+        currency, on active accounts of the company, in an unsecured journal, at a date no lock date
+        closes. Anything else goes through ``account.move.create`` and ``_post``."""
+        journal = company.credit_journal_id
+        if currency != company.currency_id or journal.restrict_mode_hash_table or not journal.active:
+            return False
+        if self.env.context.get("customer_credit_orm_post"):
+            return False
+        accounts = self.env["account.account"].browse({vals["account_id"] for vals in line_vals})
+        if any(account.deprecated or account.account_type == "off_balance" for account in accounts):
+            return False
+        if accounts.filtered(lambda account: company.root_id not in account.company_ids.root_id):
+            return False
+        return not company._get_violated_lock_dates(fields.Date.context_today(self), False, journal)
+
+    def _insert_move(self, company, partner, line_vals, label):
+        """Post the entry of a movement with two INSERTs: the values ``account.move.create`` + ``_post``
+        store for a plain, balanced, untaxed entry in the company currency (``_can_insert_move``).
+
+        At the till a credit payment would otherwise cost as much as the rest of the order's sync. The
+        result is the same entry, column for column: ``test_fast_post.py`` posts one both ways and
+        compares every stored field of the entry and its items. Only the service calls this, under its
+        lock, in the transaction that writes the ledger lines."""
+        journal = company.credit_journal_id
+        date = fields.Date.context_today(self)
+        name, prefix, number = self.env["account.move"]._customer_credit_next_name(journal, date)
+        currency = company.currency_id
+        total = currency.round(sum(vals["debit"] for vals in line_vals))
+        commercial = partner.commercial_partner_id if partner else None
+        defaults = self.env["account.move"].with_company(company).default_get(["team_id"])
+        cr = self.env.cr
+        cr.execute(
+            """
+            INSERT INTO account_move (
+                name, sequence_prefix, sequence_number, journal_id, company_id, currency_id, partner_id,
+                commercial_partner_id, ref, state, move_type, auto_post, payment_state,
+                invoice_partner_display_name, date, invoice_date_due, invoice_currency_rate,
+                amount_untaxed, amount_tax, amount_total, amount_residual, amount_untaxed_signed,
+                amount_untaxed_in_currency_signed, amount_tax_signed, amount_total_signed,
+                amount_total_in_currency_signed, amount_residual_signed, is_storno, always_tax_exigible,
+                checked, posted_before, made_sequence_gap, is_manually_modified, team_id,
+                create_uid, write_uid, create_date, write_date
+            ) VALUES (
+                %(name)s, %(prefix)s, %(number)s, %(journal)s, %(company)s, %(currency)s, %(partner)s,
+                %(commercial)s, %(ref)s, 'posted', 'entry', 'no', 'not_paid',
+                %(display_name)s, %(date)s, %(date)s, 0.0,
+                0.0, 0.0, %(total)s, 0.0, 0.0,
+                0.0, 0.0, %(total)s,
+                %(total)s, 0.0, FALSE, TRUE,
+                %(checked)s, TRUE, FALSE, FALSE, %(team)s,
+                %(uid)s, %(uid)s, (now() at time zone 'UTC'), (now() at time zone 'UTC')
+            ) RETURNING id
+            """,
+            {
+                "name": name,
+                "prefix": prefix,
+                "number": number,
+                "journal": journal.id,
+                "company": company.id,
+                "currency": currency.id,
+                "partner": partner.id if partner else None,
+                "commercial": commercial.id if commercial else None,
+                "ref": label,
+                "display_name": partner.display_name if partner else f"#Created by: {self.env.user.name}",
+                "date": date,
+                "total": total,
+                "checked": journal.autocheck_on_post,
+                "team": defaults.get("team_id") or None,
+                "uid": self.env.uid,
+            },
+        )
+        move_id = cr.fetchone()[0]
+        reconcilable = {
+            account.id: account.reconcile
+            for account in self.env["account.account"].browse({vals["account_id"] for vals in line_vals})
+        }
+        rows = []
+        for vals in line_vals:
+            balance = currency.round(vals["debit"] - vals["credit"])
+            residual = balance if reconcilable[vals["account_id"]] else 0.0
+            rows.append(
+                (
+                    move_id, journal.id, company.id, currency.id, 100, vals["account_id"], currency.id,
+                    vals["partner_id"] or None, name, "posted", label, vals["name"], "product", date,
+                    vals["debit"], vals["credit"], balance, balance, residual, residual, 1.0, 0.0, balance,
+                    balance, 0.0, False, False, self.env.uid, self.env.uid,
+                )
+            )  # fmt: skip
+        values = ", ".join(["(%s)" % ", ".join(["%s"] * 29 + ["(now() at time zone 'UTC')"] * 2)] * len(rows))
+        cr.execute(
+            f"""
+            INSERT INTO account_move_line (
+                move_id, journal_id, company_id, company_currency_id, sequence, account_id, currency_id,
+                partner_id, move_name, parent_state, ref, name, display_type, date,
+                debit, credit, balance, amount_currency, amount_residual, amount_residual_currency, quantity,
+                price_unit, price_subtotal, price_total, discount, tax_tag_invert, reconciled,
+                create_uid, write_uid, create_date, write_date
+            ) VALUES {values}
+            """,
+            [value for row in rows for value in row],
+        )
+        move = self.env["account.move"].browse(move_id)
+        # what an ORM create would have told the cache: the partner's and accounts' computed totals
+        self.env["account.move.line"].invalidate_model()
+        self.env["account.move"].invalidate_model()
+        self.env["res.partner"].invalidate_model()
         return move
 
     def _move_line_vals(self, account, partner, balance, label):
@@ -1150,6 +1339,8 @@ class CustomerCreditService(models.AbstractModel):
 
     def _notify(self, lines):
         """Mail the customer once per movement (if the company wants it)."""
+        if self.env.context.get("customer_credit_quiet"):
+            return
         template = self.env.ref("customer_credit.mail_template_credit_movement", raise_if_not_found=False)
         if not template:
             return

@@ -78,6 +78,7 @@ class PaymentTransaction(models.Model):
             try:
                 with cr.savepoint():
                     self._customer_credit_spend(orders)
+                self.env.invalidate_all()
             except UserError as exc:
                 self.env.invalidate_all()
                 error = self.env._("Not enough credit: %s", exc.args[0])

@@ -2,7 +2,7 @@ import logging
 
 import psycopg2
 
-from odoo import models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
@@ -12,10 +12,19 @@ _logger = logging.getLogger(__name__)
 class PosOrder(models.Model):
     _inherit = "pos.order"
 
+    credit_balance_after = fields.Float(
+        compute="_compute_credit_balance_after",
+        digits="Account",
+        help="The customer's credit balance after this order's credit movements (0 without any); "
+        "negative: what the customer now owes.",
+    )
+
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
         if not draft:
             self._customer_credit_process_payments()
+            self._customer_credit_process_topups()
+            self._customer_credit_reconcile_invoice_line()
         return order_id
 
     def _create_misc_reversal_move(self, payment_moves):
@@ -83,12 +92,12 @@ class PosOrder(models.Model):
             for product, amount in product_amounts.items()
             if self.currency_id.compare_amounts(amount, 0)
         }
-        invoice = self.account_move if self.account_move.move_type == "out_invoice" else None
+        invoice, counterpart = self._customer_credit_spend_target("out_invoice")
         return self._customer_credit_service()._spend(
             partner,
             payment.amount,
             product_amounts=product_amounts,
-            counterpart_account=None if invoice else company.credit_clearing_account_id,
+            counterpart_account=counterpart,
             invoice=invoice,
             force=True,
             company=company,
@@ -99,16 +108,16 @@ class PosOrder(models.Model):
 
     def _customer_credit_refund(self, payment):
         """A negative credit payment on a refund gives the credit back to the lots the refunded
-        order's credit payments took it from."""
-        company = self.company_id
+        order's credit payments took it from; what goes beyond them (the refunded order was paid in
+        cash or by card) is store credit: a new lot."""
         Line = self.env["customer.credit.line"].sudo()
+        recorded = Line.search([("pos_payment_id", "=", payment.id)], order="id")
+        if recorded:
+            # already given (a repeated processing of the order): never twice
+            return recorded
         originals = self.lines.refunded_orderline_id.order_id
         spends = Line.search([("pos_order_id", "in", originals.ids), ("kind", "=", "spend")], order="id")
-        if not spends:
-            raise UserError(
-                self.env._("The refunded order was not paid with customer credit: nothing can be given back.")
-            )
-        credit_note = self.account_move if self.account_move.move_type == "out_refund" else None
+        credit_note, counterpart = self._customer_credit_spend_target("out_refund")
         service = self._customer_credit_service()
         rest = -payment.amount
         lines = Line
@@ -124,7 +133,7 @@ class PosOrder(models.Model):
             lines |= service._refund(
                 operation_lines,
                 part,
-                counterpart_account=None if credit_note else company.credit_clearing_account_id,
+                counterpart_account=counterpart,
                 credit_note=credit_note,
                 links={"pos_order_id": self.id, "pos_payment_id": payment.id},
                 description=self.env._("Credit refund: %s", self.name),
@@ -132,12 +141,34 @@ class PosOrder(models.Model):
             )
             rest = self.currency_id.round(rest - part)
         if self.currency_id.compare_amounts(rest, 0.0) > 0:
-            raise UserError(
-                self.env._(
-                    "%(amount)s more credit was refunded than the refunded order paid with credit.",
-                    amount=format_amount(self.env, rest, self.currency_id),
-                )
-            )
+            lines |= self._customer_credit_store_credit(payment, rest, credit_note, counterpart)
+        return lines
+
+    def _customer_credit_store_credit(self, payment, amount, credit_note, counterpart):
+        """Refund ``amount`` as store credit: a new generic lot (origin refund), keyed by the refund's
+        credit payment. Dr POS Credit Clearing (which the session's closing entry credits with the
+        negative credit payment) / Cr Customer Credit; on an invoiced refund, Dr the credit note's
+        receivable, reconciled with it. The cash drawer is untouched."""
+        partner = self.partner_id.commercial_partner_id
+        if not partner:
+            raise UserError(self.env._("Store credit needs a customer."))
+        if credit_note:
+            counterpart = credit_note.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[
+                :1
+            ].account_id
+        service = self._customer_credit_service()
+        lines = service._topup(
+            partner,
+            amount,
+            origin="refund",
+            company=self.company_id,
+            counterpart_account=counterpart,
+            links={"pos_order_id": self.id, "pos_payment_id": payment.id},
+            description=self.env._("Store credit: %s", self.name),
+            key=self._customer_credit_key("topup", payment),
+        )
+        if credit_note:
+            service._reconcile_with(lines.move_id, credit_note)
         return lines
 
     def _customer_credit_service(self):
@@ -147,7 +178,9 @@ class PosOrder(models.Model):
             self.env["customer.credit.service"]
             .sudo()
             .with_company(self.company_id)
-            .with_context(mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True)
+            .with_context(
+                mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True, customer_credit_quiet=True
+            )
         )
 
     def _customer_credit_amount(self):
@@ -177,7 +210,12 @@ class PosOrder(models.Model):
     # Invoiced after the session closed
     # ------------------------------------------------------------------
 
-    def _customer_credit_settle_invoice_after_close(self):
+    def _customer_credit_settle_invoice_after_close(self, clearing_lines=None):
+        """Post Dr POS Credit Clearing / Cr the invoice's receivable (or, on an invoice without the
+        credit part, its 'Paid with customer credit' line's account) and reconcile both sides.
+
+        ``clearing_lines``: the open credit on POS Credit Clearing this settles; by default the
+        reversal of the closing entry (invoiced after close)."""
         self.ensure_one()
         company = self.company_id
         clearing = company.credit_clearing_account_id
@@ -185,8 +223,12 @@ class PosOrder(models.Model):
         amount = self._customer_credit_amount()
         if not clearing or not invoice or self.currency_id.compare_amounts(amount, 0.0) <= 0:
             return
-        reversal = self.env["account.move"].sudo().search([("reversed_pos_order_id", "=", self.id)])
-        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[:1]
+        if clearing_lines is None:
+            clearing_lines = self.env["account.move"].sudo().search([("reversed_pos_order_id", "=", self.id)]).line_ids
+        receivable = (
+            self._customer_credit_invoice_lines(invoice)[:1]
+            or invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[:1]
+        )
         partner = invoice.commercial_partner_id
         label = self.env._("Credit payment of %s", invoice.name)
         move = (
@@ -220,6 +262,199 @@ class PosOrder(models.Model):
         (move.line_ids.filtered(lambda line: line.account_id == receivable.account_id) | receivable).filtered(
             lambda line: not line.reconciled
         ).reconcile()
-        (move.line_ids | reversal.line_ids).filtered(
+        (move.line_ids | clearing_lines).filtered(
             lambda line: line.account_id == clearing and not line.reconciled
         ).reconcile()
+
+    # ------------------------------------------------------------------
+    # Invoices without the credit part (pos.config credit_invoice_mode)
+    # ------------------------------------------------------------------
+
+    def _prepare_invoice_vals(self):
+        """An invoice 'without credit' gets a 'Paid with customer credit' line (no tax) that takes
+        the credit part off its total; the line books on the company's POS Credit Clearing
+        (invoices) account, which the credit spend credits (or, for a refund, debits)."""
+        vals = super()._prepare_invoice_vals()
+        if self.config_id.credit_invoice_mode == "without_credit":
+            amount = self._customer_credit_amount()
+            if not self.currency_id.is_zero(amount):
+                vals["invoice_line_ids"].append(
+                    Command.create(
+                        {
+                            "name": self.env._("Paid with customer credit"),
+                            "account_id": self._customer_credit_invoice_account().id,
+                            "quantity": 1.0,
+                            "price_unit": -abs(amount),
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                )
+        return vals
+
+    def _generate_pos_order_invoice(self):
+        """Invoiced from the backend (or the ticket screen) while the session is still open: the
+        credit was spent at sync on POS Credit Clearing, and the closing entry skips invoiced
+        orders, so that credit pays the invoice now."""
+        later = self.filtered(
+            lambda order: (
+                not order.account_move
+                and order.state in ("paid", "done")
+                and order.session_id.state != "closed"
+                and order.currency_id.compare_amounts(order._customer_credit_amount(), 0.0) > 0
+            )
+        )
+        res = super()._generate_pos_order_invoice()
+        clearing = self.company_id.credit_clearing_account_id
+        for order in later.filtered("account_move"):
+            spends = (
+                self.env["customer.credit.line"]
+                .sudo()
+                .search([("pos_order_id", "=", order.id), ("kind", "=", "spend")])
+            )
+            open_lines = spends.move_id.line_ids.filtered(
+                lambda line: line.account_id == clearing and not line.reconciled
+            )
+            if open_lines:
+                order._customer_credit_settle_invoice_after_close(open_lines)
+        return res
+
+    def _customer_credit_spend_target(self, move_type):
+        """``(invoice, counterpart account)`` of this order's credit spends (``out_invoice``) or
+        refunds (``out_refund``): the invoice whose receivable the credit pays, or the account the
+        credit goes to: the invoice's 'Paid with customer credit' line's account when the invoice
+        leaves the credit part out, else POS Credit Clearing."""
+        invoice = self.account_move if self.account_move.move_type == move_type else None
+        if invoice:
+            credit_lines = self._customer_credit_invoice_lines(invoice)
+            if not credit_lines:
+                return invoice, None
+            return None, credit_lines.account_id[:1]
+        return None, self.company_id.credit_clearing_account_id
+
+    def _customer_credit_invoice_account(self):
+        """The company's POS Credit Clearing (invoices) account, created if it misses it."""
+        company = self.company_id.sudo()
+        if not company.credit_invoice_clearing_account_id:
+            company._customer_credit_setup_accounting()
+        return company.credit_invoice_clearing_account_id
+
+    def _customer_credit_invoice_lines(self, invoice):
+        """The 'Paid with customer credit' lines of an invoice (on POS Credit Clearing (invoices))."""
+        account = self.company_id.sudo().credit_invoice_clearing_account_id
+        if not invoice or not account:
+            return self.env["account.move.line"]
+        return invoice.line_ids.filtered(lambda line: line.account_id == account and line.display_type == "product")
+
+    def _customer_credit_reconcile_invoice_line(self):
+        """Reconcile the invoice's 'Paid with customer credit' line with the credit spent on it."""
+        invoice = self.account_move
+        credit_lines = self._customer_credit_invoice_lines(invoice).filtered(lambda line: not line.reconciled)
+        if not credit_lines:
+            return
+        ledger = (
+            self.env["customer.credit.line"]
+            .sudo()
+            .search([("pos_order_id", "=", self.id), ("kind", "in", ("spend", "refund"))])
+        )
+        lines = credit_lines | ledger.move_id.line_ids.filtered(
+            lambda line: line.account_id == credit_lines.account_id and not line.reconciled
+        )
+        if lines.filtered("debit") and lines.filtered("credit"):
+            lines.reconcile()
+
+    # ------------------------------------------------------------------
+    # Credit top-up at the till (cash desk)
+    # ------------------------------------------------------------------
+
+    def _compute_credit_balance_after(self):
+        Line = self.env["customer.credit.line"].sudo()
+        last = dict(Line._read_group([("pos_order_id", "in", self.ids)], ["pos_order_id"], ["id:max"]))
+        for order in self:
+            line_id = last.get(order._origin)
+            order.credit_balance_after = Line.browse(line_id).partner_balance_after if line_id else 0.0
+
+    @api.model
+    def _get_invoice_lines_values(self, line_values, pos_order_line):
+        # an invoiced credit top-up is no revenue either: its invoice line is on the top-up clearing
+        vals = super()._get_invoice_lines_values(line_values, pos_order_line)
+        if pos_order_line._is_customer_credit_topup() and line_values.get("account_id"):
+            vals["account_id"] = line_values["account_id"].id
+        return vals
+
+    def _customer_credit_process_topups(self):
+        """Turn the order's credit top-up lines into credit (a negative line, a refunded top-up, takes
+        it back). Like the credit payments, never raises for credit: a failure is logged, posted on
+        the order and given to the credit managers; database errors are re-raised for Odoo's retry."""
+        self.ensure_one()
+        for line in self.lines.filtered(lambda line: line._is_customer_credit_topup()):
+            if self.currency_id.is_zero(line.price_subtotal):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    self._customer_credit_topup(line)
+            except psycopg2.DatabaseError:
+                raise
+            except Exception as error:
+                self._customer_credit_report_topup_failure(line, error)
+
+    def _customer_credit_topup(self, line):
+        """Dr POS Credit Top-up Clearing / Cr Customer Credit, keyed by the order line. The session's
+        closing entry credits the clearing account with the top-up line (the product's income
+        account), so the money paid ends as Customer Credit, not as revenue. A refunded top-up (a
+        negative line) withdraws the credit the same way round (never into overdraft)."""
+        company = self.company_id
+        partner = self.partner_id.commercial_partner_id
+        if not partner:
+            raise UserError(self.env._("A credit top-up needs a customer."))
+        account = company._customer_credit_topup_account()
+        amount = self.currency_id.round(line.price_subtotal)
+        refund = self.currency_id.compare_amounts(amount, 0.0) < 0
+        amount = abs(amount)
+        if refund:
+            label = self.env._("Refunded credit top-up: %s", self.name)
+        else:
+            label = self.env._("Credit top-up: %s", self.name)
+        credit_account = company.credit_account_id
+        date = fields.Date.context_today(self)
+
+        def move_factory(env):
+            line_vals = [
+                {"name": label, "account_id": account.id, "partner_id": partner.id},
+                {"name": label, "account_id": credit_account.id, "partner_id": partner.id},
+            ]
+            line_vals[0]["credit" if refund else "debit"] = amount
+            line_vals[1]["debit" if refund else "credit"] = amount
+            return (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    {
+                        "move_type": "entry",
+                        "journal_id": company.credit_journal_id.id,
+                        "date": date,
+                        "ref": label,
+                        "partner_id": partner.id,
+                        "line_ids": [Command.create(vals) for vals in line_vals],
+                    }
+                )
+            )
+
+        service = self._customer_credit_service()
+        common = {"links": {"pos_order_id": self.id}, "description": label, "key": line, "move_factory": move_factory}
+        if refund:
+            return service._withdraw(partner, amount, company=company, **common)
+        return service._topup(partner, amount, origin="pos", company=company, **common)
+
+    def _customer_credit_report_topup_failure(self, line, error):
+        message = self.env._(
+            "The credit top-up of %(amount)s on %(order)s could not be recorded: %(error)s",
+            amount=format_amount(self.env, line.price_subtotal, self.currency_id),
+            order=self.name,
+            error=str(error),
+        )
+        _logger.error("%s", message)
+        self.sudo().message_post(body=message)
+        partner = self.partner_id.commercial_partner_id or self.company_id.partner_id
+        self.env["customer.credit.service"].sudo()._schedule_manager_activity(
+            partner, self.company_id, self.env._("POS credit top-up to check"), message
+        )

@@ -1,14 +1,105 @@
 from odoo import models
+from odoo.exceptions import UserError
 
 
 class PosSession(models.Model):
     _inherit = "pos.session"
+
+    # ------------------------------------------------------------------
+    # Paying credit out in cash (RPCs of the till)
+    # ------------------------------------------------------------------
+
+    def customer_credit_pay_out_info(self, partner_id):
+        """What the till's pay-out dialog offers: the customer's credit that can be paid out now
+        (generic credit, less what is held; never an overdraft). Refuses what the pay-out refuses."""
+        self.ensure_one()
+        partner = self._customer_credit_pay_out_check(partner_id)
+        return {
+            "partner_id": partner.id,
+            "partner_name": partner.display_name,
+            "payable": self._customer_credit_payable_out(partner),
+        }
+
+    def customer_credit_pay_out(self, partner_id, amount, uuid):
+        """Pay ``amount`` of the customer's credit out of this session's cash drawer.
+
+        Recorded as a cash out of the session, as Odoo's Cash In/Out does (a posted statement line
+        of the cash journal, counted in the closing cash), whose counterpart is the customer's
+        Customer Credit: Dr Customer Credit (customer) / Cr cash, made through the credit service
+        (``_withdraw``), once per ``uuid`` of the till."""
+        self.ensure_one()
+        partner = self._customer_credit_pay_out_check(partner_id)
+        if not uuid or not isinstance(uuid, str):
+            raise UserError(self.env._("The pay-out has no reference: reload the Point of Sale and try again."))
+        company = self.company_id
+        reason = self.env._("Credit pay-out: %s", partner.display_name)
+        extras = {"translatedType": self.env._("out")}
+
+        def statement_line_move(env):
+            session = self.with_env(env)
+            vals = session._prepare_account_bank_statement_line_vals(session, -1, amount, reason, extras)
+            vals.update({"counterpart_account_id": company.credit_account_id.id, "partner_id": partner.id})
+            return env["account.bank.statement.line"].with_company(company).create(vals).move_id
+
+        lines = self._customer_credit_service()._withdraw(
+            partner,
+            amount,
+            company=company,
+            move_factory=statement_line_move,
+            description=reason,
+            key=f"pos.payout:{uuid}",
+        )
+        statement_line = lines.statement_line_id[:1]
+        return {
+            "partner_id": partner.id,
+            "partner_name": partner.display_name,
+            "amount": -sum(lines.mapped("amount")),
+            "reference": statement_line.payment_ref or "",
+            "statement_line_id": statement_line.id,
+            "payable": self._customer_credit_payable_out(partner),
+            "balance": lines.sorted("id")[-1:].partner_balance_after,
+        }
+
+    def _customer_credit_pay_out_check(self, partner_id):
+        """The customer of a pay-out, once the session, the cashier and the cash drawer allow one."""
+        if self.state != "opened":
+            raise UserError(self.env._("Credit can only be paid out from an open session."))
+        if not (
+            self.config_id.credit_cashier_pay_out
+            or self.env.user.has_group("customer_credit.group_customer_credit_manager")
+        ):
+            raise UserError(
+                self.env._(
+                    "Only credit managers may pay customer credit out here (the point of sale %s does not let "
+                    "cashiers do it).",
+                    self.config_id.name,
+                )
+            )
+        if not self.cash_journal_id:
+            raise UserError(self.env._("There is no cash payment method for this PoS Session"))
+        partner = self.env["res.partner"].browse(partner_id if isinstance(partner_id, int) else []).exists()
+        if not partner:
+            raise UserError(self.env._("Select the customer whose credit is paid out."))
+        return partner.sudo().commercial_partner_id
+
+    def _customer_credit_payable_out(self, partner):
+        balances = self._customer_credit_service()._get_balances(partner, self.company_id)
+        return self.company_id.currency_id.round(max(balances["generic"] - balances["held"], 0.0))
+
+    def _customer_credit_service(self):
+        return (
+            self.env["customer.credit.service"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True)
+        )
 
     def _reconcile_account_move_lines(self, data):
         """The closing entry debits POS Credit Clearing with the session's (uninvoiced) credit
         payments; the credit spends and refunds posted at sync credited and debited it. Reconcile
         them, so that the clearing account nets to zero per session."""
         data = super()._reconcile_account_move_lines(data)
+        self._customer_credit_reconcile_topups()
         clearing = self.company_id.credit_clearing_account_id
         if not clearing or not clearing.reconcile:
             return data
@@ -16,12 +107,34 @@ class PosSession(models.Model):
         ledger = (
             self.env["customer.credit.line"]
             .sudo()
-            .search([("pos_order_id", "in", orders.ids), ("kind", "in", ("spend", "refund"))])
+            .search([("pos_order_id", "in", orders.ids), ("kind", "in", ("spend", "refund", "topup"))])
         )
-        # the closing entry's debit and the credit spends (and refunds) of the session's orders
+        # the closing entry's debit and the credit spends (and refunds, and store credit given on
+        # refunds: Dr Clearing / Cr Customer Credit) of the session's orders
         lines = (self.move_id.exists().line_ids | ledger.move_id.line_ids).filtered(
             lambda line: line.account_id == clearing and not line.reconciled
         )
         if lines.filtered("debit") and lines.filtered("credit"):
             lines.reconcile()
         return data
+
+    def _customer_credit_reconcile_topups(self):
+        """The closing entry credits POS Credit Top-up Clearing with the session's (uninvoiced) credit
+        top-up lines, as their product's income account; the top-ups posted at sync debited it (a
+        refunded top-up the other way round), and an invoiced top-up's invoice credits it. Reconcile
+        them, so that the top-up clearing account nets to zero per session: no top-up is revenue."""
+        account = self.company_id.sudo().credit_topup_clearing_account_id
+        if not account or not account.reconcile:
+            return
+        orders = self._get_closed_orders()
+        ledger = (
+            self.env["customer.credit.line"]
+            .sudo()
+            .search([("pos_order_id", "in", orders.ids), ("kind", "in", ("topup", "withdraw"))])
+        )
+        invoices = orders.account_move.filtered(lambda move: move.state == "posted")
+        lines = (self.move_id.exists().line_ids | ledger.move_id.line_ids | invoices.line_ids).filtered(
+            lambda line: line.account_id == account and not line.reconciled
+        )
+        if lines.filtered("debit") and lines.filtered("credit"):
+            lines.reconcile()

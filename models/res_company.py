@@ -20,6 +20,19 @@ class ResCompany(models.Model):
         string="POS Credit Clearing Account",
         help="Receivable account that clears credit spent at the Point of Sale.",
     )
+    credit_invoice_clearing_account_id = fields.Many2one(
+        "account.account",
+        string="POS Credit Clearing Account (Invoices)",
+        help="Reconcilable account (not a receivable) of the 'Paid with customer credit' line of POS invoices that "
+        "show only the part not paid by credit; the credit spent on such an invoice is credited to it.",
+    )
+    credit_topup_clearing_account_id = fields.Many2one(
+        "account.account",
+        string="POS Credit Top-up Clearing Account",
+        help="Income account of the Credit top-up product: the top-up's entry at sync debits it and the session's "
+        "closing entry credits it, so a top-up is never booked as revenue. Not a receivable account, since an "
+        "invoiced top-up puts it on an invoice line.",
+    )
     credit_breakage_account_id = fields.Many2one(
         "account.account",
         help="Income account credited when a credit lot expires.",
@@ -108,6 +121,20 @@ class ResCompany(models.Model):
             specs = [
                 ("credit_account_id", self.env._("Customer Credit"), "liability_current", True, "2"),
                 ("credit_clearing_account_id", self.env._("POS Credit Clearing"), "asset_receivable", True, "1"),
+                (
+                    "credit_invoice_clearing_account_id",
+                    self.env._("POS Credit Clearing (invoices)"),
+                    "asset_current",
+                    True,
+                    "1",
+                ),
+                (
+                    "credit_topup_clearing_account_id",
+                    self.env._("POS Credit Top-up Clearing"),
+                    "asset_current",
+                    True,
+                    "1",
+                ),
                 ("credit_breakage_account_id", self.env._("Credit Breakage"), "income_other", False, "7"),
                 ("credit_granted_account_id", self.env._("Granted Customer Credit"), "expense", False, "6"),
             ]
@@ -139,6 +166,7 @@ class ResCompany(models.Model):
                 )
             if vals:
                 company.write(vals)
+            company._customer_credit_setup_topup_product()
             if not company.credit_journal_id:
                 journal = (
                     self.env["account.journal"]
@@ -156,6 +184,28 @@ class ResCompany(models.Model):
                     )
                 )
                 company.credit_journal_id = journal
+
+    def _customer_credit_setup_topup_product(self):
+        """The Credit top-up product books on this company's top-up clearing account (not revenue)."""
+        product = self.env.ref("customer_credit.product_credit_topup", raise_if_not_found=False)
+        for company in self.filtered("credit_topup_clearing_account_id"):
+            template = product.product_tmpl_id.sudo().with_company(company) if product else None
+            if template and not template.property_account_income_id:
+                template.property_account_income_id = company.credit_topup_clearing_account_id
+
+    def _customer_credit_topup_account(self):
+        """The POS Credit Top-up Clearing account, created if this company misses it."""
+        self.ensure_one()
+        if not self.sudo().credit_topup_clearing_account_id:
+            self.sudo()._customer_credit_setup_accounting()
+        return self.sudo().credit_topup_clearing_account_id
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        fields_list = super()._load_pos_data_fields(config_id)
+        if fields_list:
+            fields_list += ["credit_topup_min", "credit_topup_max"]
+        return fields_list
 
     def _customer_credit_journal_code(self, company):
         used = set(

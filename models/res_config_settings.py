@@ -7,6 +7,11 @@ class ResConfigSettings(models.TransientModel):
     credit_account_id = fields.Many2one(related="company_id.credit_account_id", readonly=False)
     credit_journal_id = fields.Many2one(related="company_id.credit_journal_id", readonly=False)
     credit_clearing_account_id = fields.Many2one(related="company_id.credit_clearing_account_id", readonly=False)
+    credit_invoice_clearing_account_id = fields.Many2one(
+        related="company_id.credit_invoice_clearing_account_id", readonly=False
+    )
+    pos_credit_invoice_mode = fields.Selection(related="pos_config_id.credit_invoice_mode", readonly=False)
+    pos_credit_cashier_pay_out = fields.Boolean(related="pos_config_id.credit_cashier_pay_out", readonly=False)
     credit_breakage_account_id = fields.Many2one(related="company_id.credit_breakage_account_id", readonly=False)
     credit_granted_account_id = fields.Many2one(related="company_id.credit_granted_account_id", readonly=False)
     credit_send_mail = fields.Boolean(related="company_id.credit_send_mail", readonly=False)

@@ -88,27 +88,9 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_credit_available(self):
         company = self.env.company
-        Service = self.env["customer.credit.service"].sudo()
-        # one query tells which customers have any credit movement here (a till loads many customers,
-        # most of them without credit: they only need their overdraft room)
-        commercial_ids = tuple(self.commercial_partner_id.ids) or (0,)
-        self.env.cr.execute(
-            "SELECT DISTINCT partner_id FROM customer_credit_line WHERE company_id = %s AND partner_id IN %s",
-            (company.id, commercial_ids),
-        )
-        with_credit = {row[0] for row in self.env.cr.fetchall()}
+        credits = self.env["customer.credit.service"].sudo()._available_credits(self, company)
         for partner in self:
-            commercial = partner.commercial_partner_id
-            if not commercial.id:
-                partner.credit_available = partner.credit_due = 0.0
-                continue
-            if commercial.id not in with_credit:
-                partner.credit_available = company.currency_id.round(Service._overdraft_limit(commercial, company))
-                partner.credit_due = 0.0
-                continue
-            balances = Service._get_balances(commercial, company)
-            partner.credit_available = balances["available"]
-            partner.credit_due = company.currency_id.round(max(-Service._overdraft_balance(commercial, company), 0.0))
+            partner.credit_available, partner.credit_due = credits.get(partner.commercial_partner_id.id, (0.0, 0.0))
 
     @api.depends_context("company")
     def _compute_credit_pos_lots(self):

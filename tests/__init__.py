@@ -13,7 +13,17 @@ from . import test_money_door
 from . import test_pos
 from . import test_pos_tour
 from . import test_pos_concurrency
+from . import test_pos_invoice_setting
+from . import test_pos_offline_tour
 from . import test_website
 from . import test_website_tour
 from . import test_dues
 from . import test_dues_tour
+from . import test_reconciliation_report
+from . import test_faults
+from . import test_faults_threads
+from . import test_pos_cash_desk
+from . import test_pos_cash_desk_tour
+from . import test_pos_cash_desk_payout
+from . import test_pos_payout_tour
+from . import test_fast_post

@@ -13,7 +13,8 @@ patch(PosStore.prototype, {
             for (const values of partners) {
                 const partner = this.models["res.partner"].get(values.id);
                 if (partner) {
-                    partner.update({
+                    // this till's orders not yet on the server stay taken off (pos_store_offline.js)
+                    this.setCustomerCreditFromServer(partner, {
                         credit_available: values.credit_available,
                         credit_due: values.credit_due,
                         credit_pos_lots: values.credit_pos_lots,
