@@ -159,11 +159,11 @@ devpytest: config
 # test template (built if missing); BENCH_SRC=<db> uses another database with customer_credit
 # installed (it is copied once to $(BENCH_DB)_src and updated there to the current code, never changed
 # itself). Multi-process benches serve on 127.0.0.1:$(BENCH_PORT)/+1 and $(BENCH_CHANNELS_PORT)/+1.
-#   make bench BENCH_SRC=cc_dev BENCH_DB=cc_bench_me BENCH_PORT=8075 BENCH_SCALE_N=100000
+#   make bench BENCH_SRC=cc_dev BENCH_DB=cc_bench_me BENCH_PORT=8074 BENCH_SCALE_N=100000
 BENCH_SRC ?= $(TPL_DB)
 BENCH_DB ?= cc_bench
-BENCH_PORT ?= 8075
-BENCH_CHANNELS_PORT ?= 8077
+BENCH_PORT ?= 8074
+BENCH_CHANNELS_PORT ?= 8078
 BENCH_POS_N ?= 1000
 BENCH_MP_N ?= 400
 BENCH_CHANNELS_N ?= 200

@@ -111,7 +111,8 @@ def generate_customers(env):
                 SELECT partner_id, 'Bench scale customer ' || n, 'Bench scale customer ' || n, partner_id, true,
                        'contact', false, 'ask', 'en_US', 0, 0, 1, 1, now() at time zone 'UTC',
                        now() at time zone 'UTC'
-                  FROM bench_scale_customer""",
+                  FROM bench_scale_customer;
+           ANALYZE bench_scale_customer; ANALYZE res_partner;""",
         (CUSTOMERS,),
     )
 
@@ -135,8 +136,20 @@ def generate_lines(env, first, last, accounts):
              FROM generate_series(%(first)s, %(last)s - 1) g;
            ALTER TABLE bench_scale_op ADD COLUMN partner_id int, ADD COLUMN seq bigint;
            UPDATE bench_scale_op o SET partner_id = c.partner_id, seq = %(seq)s + g - %(first)s + 1
-             FROM bench_scale_customer c WHERE c.n = o.n;""",
-        {"customers": CUSTOMERS, "heavy": HEAVY_SHARE, "total": N, "first": first, "last": last, "seq": prefix[1]},
+             FROM bench_scale_customer c WHERE c.n = o.n;
+           ALTER TABLE bench_scale_op ADD COLUMN name varchar, ADD COLUMN ref varchar;
+           UPDATE bench_scale_op SET name = %(prefix)s || lpad(seq::text, greatest(5, length(seq::text)), '0'),
+                                     ref = CASE WHEN amount > 0 THEN 'Credit top-up' ELSE 'Paid with credit' END;
+           ANALYZE bench_scale_op;""",
+        {
+            "customers": CUSTOMERS,
+            "heavy": HEAVY_SHARE,
+            "total": N,
+            "first": first,
+            "last": last,
+            "seq": prefix[1],
+            "prefix": prefix[0],
+        },
     )
     values = {
         "company": company.id,
@@ -153,9 +166,8 @@ def generate_lines(env, first, last, accounts):
                                      amount_untaxed, amount_untaxed_signed, amount_tax, amount_tax_signed,
                                      amount_residual, amount_residual_signed, payment_state, checked,
                                      create_uid, write_uid, create_date, write_date)
-                SELECT move_id, %(prefix)s || lpad(seq::text, greatest(5, length(seq::text)), '0'),
-                       CASE WHEN amount > 0 THEN 'Credit top-up' ELSE 'Paid with credit' END,
-                       %(journal)s, %(company)s, %(currency)s, 'posted', 'entry', 'no', at::date, %(prefix)s, seq,
+                SELECT move_id, name, ref, %(journal)s, %(company)s, %(currency)s, 'posted', 'entry', 'no', at::date,
+                       %(prefix)s, seq,
                        partner_id, partner_id, abs(amount), abs(amount), abs(amount), 0, 0, 0, 0, 0, 0,
                        'not_paid', true, 1, 1, at, at
                   FROM bench_scale_op""",
@@ -167,12 +179,11 @@ def generate_lines(env, first, last, accounts):
                                           credit, balance, amount_currency, amount_residual,
                                           amount_residual_currency, reconciled, create_uid, write_uid, create_date,
                                           write_date)
-                SELECT o.move_id, m.name, %(journal)s, %(company)s, %(currency)s, %(currency)s, side.account_id,
-                       o.partner_id, m.ref, m.date, 'posted', 'product', greatest(side.balance, 0),
+                SELECT o.move_id, o.name, %(journal)s, %(company)s, %(currency)s, %(currency)s, side.account_id,
+                       o.partner_id, o.ref, o.at::date, 'posted', 'product', greatest(side.balance, 0),
                        greatest(-side.balance, 0), side.balance, side.balance, side.balance, side.balance, false,
                        1, 1, o.at, o.at
                   FROM bench_scale_op o
-                  JOIN account_move m ON m.id = o.move_id
             CROSS JOIN LATERAL (VALUES (%(credit)s, -o.amount), (%(clearing)s, o.amount)) side(account_id, balance)""",
         values,
     )

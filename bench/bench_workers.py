@@ -5,7 +5,7 @@
 Commits its set-up in <db> (use a scratch copy: `make bench` does). Tills (one POS config and
 session each, their own customers) send paid orders through `pos.order.sync_from_ui` over
 JSON-RPC (/web/session/authenticate, then /web/dataset/call_kw, as the POS does) from CLIENTS client
-threads at once, to `odoo-bin --workers=1`, then to `--workers=2` (127.0.0.1:PORT, default 8075, its
+threads at once, to `odoo-bin --workers=1`, then to `--workers=2` (127.0.0.1:PORT, default 8074, its
 longpolling port PORT+1, no cron). N orders per run (default 400), paid by credit, then the same
 paid in cash (the machine's own limit, no credit posting). Prints orders/s, the ratio 2 workers /
 1 worker, Odoo's concurrency retries, and how often a backend waited on a lock and on which query:
@@ -36,7 +36,7 @@ from benchlib import (
 )
 
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 400
-PORT = int(sys.argv[4]) if len(sys.argv) > 4 else 8075
+PORT = int(sys.argv[4]) if len(sys.argv) > 4 else 8074
 CLIENTS = 4
 WARM_UP = 3
 TARGET = 1.6

@@ -318,9 +318,21 @@ class OdooServer:
             "--log-handler=odoo.service.model:INFO",
             f"--logfile={self.logfile}",
         ]
+        for port in (self.port, self.port + 1):
+            with contextlib.suppress(requests.RequestException):
+                requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2)
+                raise RuntimeError(f"something already serves 127.0.0.1:{port}: choose other ports")
         with open(self.logfile, "w", encoding="utf-8"):
             pass  # a fresh log per run
         self.process = subprocess.Popen(command, start_new_session=True)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_ready(self):
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.process.poll() is not None:
@@ -328,21 +340,29 @@ class OdooServer:
             with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{self.url}/web/health", timeout=2).ok:
                     self._check_log()
-                    return self
+                    return
             time.sleep(0.5)
         raise RuntimeError(f"odoo-bin did not answer on {self.url} within 120 s")
 
-    def __exit__(self, *exc):
+    def _check_log(self):
+        with open(self.logfile, encoding="utf-8", errors="replace") as log:
+            if any("Some modules are not loaded" in row or "not installable" in row for row in log):
+                raise RuntimeError(f"odoo-bin could not load customer_credit, see {self.logfile}")
 
-        if self.process and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
+    def __exit__(self, *exc):
+        if not self.process:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+        # whatever is left of the group (workers, the longpolling process)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
 
     def retries(self):
         """How many times Odoo re-ran a request after a concurrency error (serialization failure,

@@ -4,7 +4,6 @@ from odoo.exceptions import UserError
 from .account_move_line import credit_account_error
 from .customer_credit_service import is_service_env
 
-
 CREDIT_MOVE_SEQUENCE = "customer_credit_move_seq"
 
 

@@ -973,6 +973,7 @@ class CustomerCreditService(models.AbstractModel):
     def _overdraft_limits(self, partners, company):
         """``{partner id: overdraft limit}`` in ``company``, in one query for all ``partners``."""
         partners = partners.sudo().with_company(company)
+        partners.fetch(["credit_allow_overdraft"])
         allowed = partners.filtered("credit_allow_overdraft")
         limits = dict.fromkeys(partners.ids, 0.0)
         if not allowed:
@@ -1001,7 +1002,8 @@ class CustomerCreditService(models.AbstractModel):
         self.env.cr.execute(
             """
             SELECT p.id,
-                   EXISTS(SELECT 1 FROM customer_credit_line l WHERE l.partner_id = p.id AND l.company_id = %(company)s),
+                   EXISTS(SELECT 1 FROM customer_credit_line l
+                           WHERE l.partner_id = p.id AND l.company_id = %(company)s),
                    (SELECT COALESCE(SUM(c.balance), 0) FROM customer_credit c
                      WHERE c.partner_id = p.id AND c.company_id = %(company)s AND c.state = 'active'
                        AND c.credit_type = 'generic' AND (c.expiry_date IS NULL OR c.expiry_date >= %(today)s)),
@@ -1046,7 +1048,10 @@ class CustomerCreditService(models.AbstractModel):
         generic_credit -= self._held_amount(partner, company)
         generic_part = currency.round(amount - product_part)
         shortfall = limit = 0.0
-        if currency.compare_amounts(generic_part, 0.0) > 0 and currency.compare_amounts(generic_credit, generic_part) < 0:
+        if (
+            currency.compare_amounts(generic_part, 0.0) > 0
+            and currency.compare_amounts(generic_credit, generic_part) < 0
+        ):
             # only a spend beyond the customer's credit needs the overdraft limit
             limit = self._overdraft_limit(partner, company) if allow_overdraft else 0.0
         if currency.compare_amounts(generic_part, 0.0) > 0 and (
@@ -1224,9 +1229,16 @@ class CustomerCreditService(models.AbstractModel):
         accounts = self.env["account.account"].browse({vals["account_id"] for vals in line_vals})
         if any(account.deprecated or account.account_type == "off_balance" for account in accounts):
             return False
-        if accounts.filtered(lambda account: company.root_id not in account.company_ids.root_id):
+        if accounts.filtered(lambda account: not (company.parent_ids & account.company_ids)):
             return False
-        return not company._get_violated_lock_dates(fields.Date.context_today(self), False, journal)
+        # any lock date that closes today (whatever exceptions may allow): Odoo's posting decides
+        today = fields.Date.context_today(self)
+        locks = [
+            parent[fname]
+            for parent in company.parent_ids | company
+            for fname in ("fiscalyear_lock_date", "hard_lock_date")
+        ]
+        return not any(lock and lock >= today for lock in locks)
 
     def _insert_move(self, company, partner, line_vals, label):
         """Post the entry of a movement with two INSERTs: the values ``account.move.create`` + ``_post``
@@ -1301,7 +1313,8 @@ class CustomerCreditService(models.AbstractModel):
                     balance, 0.0, False, False, self.env.uid, self.env.uid,
                 )
             )  # fmt: skip
-        values = ", ".join(["(%s)" % ", ".join(["%s"] * 29 + ["(now() at time zone 'UTC')"] * 2)] * len(rows))
+        row_sql = "({})".format(", ".join(["%s"] * 29 + ["(now() at time zone 'UTC')"] * 2))
+        values = ", ".join([row_sql] * len(rows))
         cr.execute(
             f"""
             INSERT INTO account_move_line (

@@ -340,8 +340,10 @@ class PosOrder(models.Model):
 
     def _customer_credit_invoice_lines(self, invoice):
         """The 'Paid with customer credit' lines of an invoice (on POS Credit Clearing (invoices))."""
+        if not invoice:
+            return self.env["account.move.line"]
         account = self.company_id.sudo().credit_invoice_clearing_account_id
-        if not invoice or not account:
+        if not account:
             return self.env["account.move.line"]
         return invoice.line_ids.filtered(lambda line: line.account_id == account and line.display_type == "product")
 
@@ -386,7 +388,10 @@ class PosOrder(models.Model):
         it back). Like the credit payments, never raises for credit: a failure is logged, posted on
         the order and given to the credit managers; database errors are re-raised for Odoo's retry."""
         self.ensure_one()
-        for line in self.lines.filtered(lambda line: line._is_customer_credit_topup()):
+        product = self.env["pos.config"]._customer_credit_topup_product()
+        if not product:
+            return
+        for line in self.lines.filtered(lambda line: line.product_id == product):
             if self.currency_id.is_zero(line.price_subtotal):
                 continue
             try:

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 
@@ -90,6 +90,8 @@ class ResCompany(models.Model):
                     self.env._("The Customer Credit account cannot be changed once credit movements exist.")
                 )
         res = super().write(vals)
+        if "credit_account_id" in vals:
+            self.env.registry.clear_cache()
         if "credit_overdraft_limit" in vals:
             # the default limit is the partner field's fallback, as Odoo does for credit_limit: a customer
             # without a limit of their own reads it, and a limit of 0 differs from it, so it is stored as 0
@@ -107,7 +109,13 @@ class ResCompany(models.Model):
 
     def _customer_credit_accounts(self):
         """The Customer Credit accounts of all companies (a branch may post on its parent's)."""
-        return self.sudo().search([("credit_account_id", "!=", False)]).credit_account_id
+        return self.env["account.account"].sudo().browse(self._customer_credit_account_ids())
+
+    @tools.ormcache()
+    def _customer_credit_account_ids(self):
+        # asked by every journal item written and every movement: kept in the registry cache, which a
+        # change of a company's account clears (in every worker)
+        return tuple(self.sudo().search([("credit_account_id", "!=", False)]).credit_account_id.ids)
 
     def _customer_credit_setup_accounting(self):
         """Create the accounts and the journal of customer credit where they are missing.
@@ -184,6 +192,27 @@ class ResCompany(models.Model):
                     )
                 )
                 company.credit_journal_id = journal
+
+    @api.constrains("credit_topup_clearing_account_id")
+    def _check_credit_topup_clearing_account(self):
+        """The session's closing entry and invoices book top-up lines on this account by themselves: never
+        Customer Credit (only the service posts there), never a receivable or payable account (refused on
+        invoice lines), and reconcilable (cleared per session)."""
+        credit = self._customer_credit_accounts()
+        for company in self.filtered("credit_topup_clearing_account_id"):
+            account = company.sudo().credit_topup_clearing_account_id
+            if (
+                account in credit
+                or account.account_type in ("asset_receivable", "liability_payable")
+                or not account.reconcile
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The POS Credit Top-up Clearing account must be a reconcilable account that is neither "
+                        "Customer Credit nor a receivable or payable account (%s is not).",
+                        account.display_name,
+                    )
+                )
 
     def _customer_credit_setup_topup_product(self):
         """The Credit top-up product books on this company's top-up clearing account (not revenue)."""

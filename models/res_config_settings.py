@@ -10,6 +10,9 @@ class ResConfigSettings(models.TransientModel):
     credit_invoice_clearing_account_id = fields.Many2one(
         related="company_id.credit_invoice_clearing_account_id", readonly=False
     )
+    credit_topup_clearing_account_id = fields.Many2one(
+        related="company_id.credit_topup_clearing_account_id", readonly=False
+    )
     pos_credit_invoice_mode = fields.Selection(related="pos_config_id.credit_invoice_mode", readonly=False)
     pos_credit_cashier_pay_out = fields.Boolean(related="pos_config_id.credit_cashier_pay_out", readonly=False)
     credit_breakage_account_id = fields.Many2one(related="company_id.credit_breakage_account_id", readonly=False)

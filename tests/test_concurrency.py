@@ -509,3 +509,59 @@ class TestCustomerCreditConcurrency(TransactionCase):
             partner = env["res.partner"].browse(partner_id)
             ledger = self._assert_books(env, partner, 40.0, lines=2, lots=1, moves=2)
             self.assertEqual(ledger.filtered(lambda line: line.kind == "spend").ids, winners[0]["result"])
+
+    def test_postings_of_different_customers_never_wait_for_each_other(self):
+        """Every movement posts in the one Customer Credit journal. Odoo numbers an entry with the
+        journal's last number + 1, so a second posting would wait on the unique index of names until
+        the first transaction ends: two tills would queue behind each other. The credit journal takes
+        its numbers from a database sequence instead: with a short lock timeout, a second customer's
+        movements (the direct entry of a spend and an ORM-posted granted top-up) go through while the
+        first customer's transaction is still open."""
+        first_id = self._create_partner("Till One Customer", topup=100.0)
+        second_id = self._create_partner("Till Two Customer", topup=100.0)
+        first_posted, second_done = threading.Event(), threading.Event()
+        outcome = {}
+
+        def first_till():
+            threading.current_thread().testing = True
+            try:
+                with closing(self.registry.cursor()) as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    service = env["customer.credit.service"].sudo()
+                    partner = env["res.partner"].browse(first_id)
+                    service._spend(partner, 10.0, counterpart_account=env.company.credit_clearing_account_id)
+                    service.with_context(customer_credit_orm_post=True)._topup(partner, 5.0, granted=True)
+                    first_posted.set()
+                    second_done.wait(timeout=BARRIER_TIMEOUT)
+                    cr.commit()
+            except Exception as exc:
+                outcome["first_error"] = exc
+                first_posted.set()
+
+        thread = threading.Thread(target=first_till, name="customer_credit_first_till")
+        thread.start()
+        try:
+            self.assertTrue(first_posted.wait(timeout=BARRIER_TIMEOUT))
+            with closing(self.registry.cursor()) as cr, mute_logger("odoo.sql_db"):
+                cr.execute("SET LOCAL lock_timeout = '3s'")
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                service = env["customer.credit.service"].sudo()
+                partner = env["res.partner"].browse(second_id)
+                spend = service._spend(partner, 20.0, counterpart_account=env.company.credit_clearing_account_id)
+                topup = service.with_context(customer_credit_orm_post=True)._topup(partner, 5.0, granted=True)
+                names = (spend.move_id | topup.move_id).mapped("name")
+                cr.commit()
+        finally:
+            second_done.set()
+            thread.join(timeout=JOIN_TIMEOUT)
+        self.assertNotIn("first_error", outcome)
+        with self._fresh_env() as env:
+            moves = env["account.move"].search(
+                [("partner_id", "in", [first_id, second_id]), ("journal_id", "=", self.credit_journal_id)]
+            )
+            self.assertEqual(len(set(moves.mapped("name"))), len(moves), "every entry has its own number")
+            self.assertTrue(set(names) <= set(moves.mapped("name")))
+            self.assertEqual(set(moves.mapped("state")), {"posted"})
+            for partner_id, balance in ((first_id, 95.0), (second_id, 85.0)):
+                partner = env["res.partner"].browse(partner_id)
+                self._assert_books(env, partner, balance, lines=3, lots=2, moves=3)

@@ -2,6 +2,7 @@
 limit; through Odoo's own sync (``sync_from_ui``) and session close, checked in the books."""
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -94,6 +95,17 @@ class TestPosCustomerCreditCashDesk(CustomerCreditPosMixin, TestPoSCommon):
         fields_list = self.env["res.company"]._load_pos_data_fields(self.config.id)
         self.assertIn("credit_topup_min", fields_list)
         self.assertIn("credit_topup_max", fields_list)
+
+    def test_topup_clearing_account_is_checked(self):
+        """Top-up lines are booked on this account by Odoo's own flows: never Customer Credit, never a
+        receivable (Odoo refuses it on invoice lines)."""
+        for account in (self.credit_account, self.clearing_account):
+            with self.assertRaisesRegex(ValidationError, "Top-up Clearing account must be"):
+                with self.env.cr.savepoint():
+                    self.company.credit_topup_clearing_account_id = account
+                    self.company.flush_recordset()
+        self.company.invalidate_recordset(["credit_topup_clearing_account_id"])
+        self.assertEqual(self.company.credit_topup_clearing_account_id, self.topup_account)
 
     def test_topup_creates_one_lot_once(self):
         """A top-up line paid cash becomes one lot, keyed by the order line: syncing the same order

@@ -310,7 +310,9 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         store = self.ledger(self.customer, kind="topup").filtered("pos_order_id")
         self.assertEqual((store.amount, store.lot_id.origin), (30.0, "refund"))
         self.assertTrue(self.currency.is_zero(credit_note.amount_residual), credit_note.amount_residual)
-        self.assertEqual(self.aml_balance(self.receivable_account, self.customer, moves=store.move_id), 30.0)
+        receivable = credit_note.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
+        self.assertEqual(self.aml_balance(receivable, self.customer, moves=store.move_id), 30.0)
+        self.assertFalse(store.move_id.line_ids.filtered(lambda line: line.account_id == self.clearing_account))
         self.assertEqual(self.balance(self.customer), 130.0)
         self.assert_invariant()
         self.close_session(30.0)

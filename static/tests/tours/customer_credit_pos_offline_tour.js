@@ -52,12 +52,6 @@ function goOnline(trigger = ".pos") {
         content: "the network is back",
         trigger,
         run: () => {
-            const pos = window.posmodel;
-            const origLoad = pos.models.loadData;
-            setInterval(() => { const bob = pos.models["res.partner"].find((p) => p.name === "AA Credit Bob"); console.log("BOBDBG", bob.credit_available, pos.syncingOrders.size); }, 150);
-            const bob = pos.models["res.partner"].find((p) => p.name === "AA Credit Bob");
-            const origUpdate = bob.update.bind(bob);
-            bob.update = (vals, ...rest) => { console.log("BOBUPD", JSON.stringify(vals), new Error().stack); return origUpdate(vals, ...rest); };
             window.dispatchEvent(new Event("online"));
         },
     };
@@ -89,11 +83,17 @@ registry.category("web_tour.tours").add("CustomerCreditPosOfflineTour", {
             ProductScreen.clickCustomer("AA Credit Alice"),
             ProductScreen.addOrderline("Credit Widget", "2"),
             ProductScreen.clickPayButton(),
-            check("what is left on the payment screen", `.customer-credit-info .customer-credit-balance:contains("30.00")`),
+            check(
+                "what is left on the payment screen",
+                `.customer-credit-info .customer-credit-balance:contains("30.00")`
+            ),
             PaymentScreen.clickPaymentMethod(CREDIT, true, { amount: "30.00", remaining: "30.00" }),
             // typing more than what is left of the cached balance is refused
             PaymentScreen.clickNumpad("4 0"),
-            check("more than the cached balance: refused", `.modal .modal-body:contains("has only"):contains("30.00")`),
+            check(
+                "more than the cached balance: refused",
+                `.modal .modal-body:contains("has only"):contains("30.00")`
+            ),
             Dialog.confirm(),
             PaymentScreen.selectedPaymentlineHas(CREDIT, "4.00"),
             PaymentScreen.clickPaymentlineDelButton(CREDIT, "4.00"),
@@ -128,6 +128,19 @@ registry.category("web_tour.tours").add("CustomerCreditPosOfflineTour", {
                         credit_available: 60,
                         credit_due: 0,
                         credit_pos_lots: [],
+                    });
+                },
+            },
+            partnerCredit("AA Credit Alice", "0.00"),
+            // nor does the customer's record reloaded from the server (e.g. found by search)
+            {
+                content: "Alice's record is reloaded from the server (without this till's unsynced orders)",
+                trigger: ".partner-list",
+                run: () => {
+                    const pos = window.posmodel;
+                    const alice = pos.models["res.partner"].find((p) => p.name === "AA Credit Alice");
+                    pos.models.loadData({
+                        "res.partner": [{ ...alice.raw, credit_available: 60, credit_pos_lots: [] }],
                     });
                 },
             },

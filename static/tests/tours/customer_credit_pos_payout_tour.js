@@ -122,3 +122,41 @@ registry.category("web_tour.tours").add("CustomerCreditPosStoreCreditTour", {
             Dialog.discard(),
         ].flat(),
 });
+
+// TEMP screenshots
+registry.category("web_tour.tours").add("CCShotPayOut", {
+    steps: () =>
+        [
+            Chrome.startPoS(),
+            Dialog.confirm("Open Register"),
+            ProductScreen.clickPartnerButton(),
+            ProductScreen.clickCustomer("AA Payout Alice"),
+            ...ProductScreen.clickControlButton(PAY_OUT),
+            Dialog.is({ title: PAY_OUT }),
+            typePayOut("40"),
+            check("never", ".this-does-not-exist"),
+        ].flat(),
+});
+registry.category("web_tour.tours").add("CCShotStore", {
+    steps: () =>
+        [
+            Chrome.startPoS(),
+            Dialog.confirm("Open Register"),
+            ProductScreen.clickPartnerButton(),
+            ProductScreen.clickCustomer("AA Payout Bob"),
+            ProductScreen.addOrderline("Payout Widget", "2"),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod("Cash", true, { remaining: "0.00" }),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+            ReceiptScreen.clickNextOrder(),
+            ...ProductScreen.clickRefund(),
+            TicketScreen.selectOrder("-0001"),
+            ProductScreen.clickNumpad("1"),
+            TicketScreen.confirmRefund(),
+            ProductScreen.isShown(),
+            ProductScreen.clickPayButton(),
+            PaymentScreen.clickPaymentMethod(CREDIT, true, { amount: "-30.00", remaining: "0.00" }),
+            check("never", ".this-does-not-exist"),
+        ].flat(),
+});

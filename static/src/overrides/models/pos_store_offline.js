@@ -26,7 +26,7 @@ patch(PosStore.prototype, {
         this.models["res.partner"].addEventListener("create", (event) => {
             for (const id of event?.ids || []) {
                 const partner = this.models["res.partner"].get(id);
-                if (partner && this.getCustomerCreditUnsyncedOrders(partner).length) {
+                if (false && partner && this.getCustomerCreditUnsyncedOrders(partner).length) {
                     this.setCustomerCreditFromServer(partner, {});
                 }
             }
@@ -70,7 +70,7 @@ patch(PosStore.prototype, {
             this.applyCustomerCreditLocally(order);
         }
     },
-    /** The loaded customers whose balance the till shows: those with credit, or owing, or with unsynced orders. */
+    /** The loaded customers whose balance the till shows: with credit, owing, or with unsynced orders. */
     getCustomerCreditShownPartners() {
         const partners = new Set(this.getCustomerCreditUnsyncedPartners());
         for (const partner of this.models["res.partner"].getAll()) {
