@@ -193,10 +193,16 @@ def main(conf, dbname):
         )
         for row in rows:
             print(f"      {row}")
-    print(
-        f"  one process: a credit order's sync takes {hold[0] * 1000:.0f} ms, of which {hold[1] * 1000:.0f} ms "
-        f"({hold[1] / hold[0]:.0%}) hold the Credit journal's next entry name until commit"
-    )
+    if hold[1]:
+        print(
+            f"  one process: a credit order's sync takes {hold[0] * 1000:.0f} ms, of which {hold[1] * 1000:.0f} ms "
+            f"({hold[1] / hold[0]:.0%}) hold the Credit journal's next entry name until commit"
+        )
+    else:
+        print(
+            f"  one process: a credit order's sync takes {hold[0] * 1000:.0f} ms; no Credit journal entry was named "
+            "by sequence_mixin (_set_next_sequence): nothing to wait for between tills there"
+        )
     print(f"  credit payments {len(payments)}, spend lines {len(lines)}, duplicated spends {double}")
     print(f"  Customer Credit account {gl:.2f} vs ledger {-ledger:.2f} (balance = -ledger)")
     credit_ratio = results["credit", 2][0] / results["credit", 1][0]

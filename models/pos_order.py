@@ -348,16 +348,13 @@ class PosOrder(models.Model):
         return invoice.line_ids.filtered(lambda line: line.account_id == account and line.display_type == "product")
 
     def _customer_credit_reconcile_invoice_line(self):
-        """Reconcile the invoice's 'Paid with customer credit' line with the credit spent on it."""
+        """Reconcile the invoice's 'Paid with customer credit' line with the credit movements of the
+        order on its account (spends; on a credit note, the credit given back or as store credit)."""
         invoice = self.account_move
         credit_lines = self._customer_credit_invoice_lines(invoice).filtered(lambda line: not line.reconciled)
         if not credit_lines:
             return
-        ledger = (
-            self.env["customer.credit.line"]
-            .sudo()
-            .search([("pos_order_id", "=", self.id), ("kind", "in", ("spend", "refund"))])
-        )
+        ledger = self.env["customer.credit.line"].sudo().search([("pos_order_id", "=", self.id)])
         lines = credit_lines | ledger.move_id.line_ids.filtered(
             lambda line: line.account_id == credit_lines.account_id and not line.reconciled
         )
@@ -406,29 +403,32 @@ class PosOrder(models.Model):
         """Dr POS Credit Top-up Clearing / Cr Customer Credit, keyed by the order line. The session's
         closing entry credits the clearing account with the top-up line (the product's income
         account), so the money paid ends as Customer Credit, not as revenue. A refunded top-up (a
-        negative line) withdraws the credit the same way round (never into overdraft)."""
+        negative line) withdraws the credit the other way round (never into overdraft)."""
         company = self.company_id
         partner = self.partner_id.commercial_partner_id
         if not partner:
             raise UserError(self.env._("A credit top-up needs a customer."))
         account = company._customer_credit_topup_account()
         amount = self.currency_id.round(line.price_subtotal)
-        refund = self.currency_id.compare_amounts(amount, 0.0) < 0
-        amount = abs(amount)
-        if refund:
-            label = self.env._("Refunded credit top-up: %s", self.name)
-        else:
-            label = self.env._("Credit top-up: %s", self.name)
+        service = self._customer_credit_service()
+        links = {"pos_order_id": self.id}
+        if self.currency_id.compare_amounts(amount, 0.0) > 0:
+            return service._topup(
+                partner,
+                amount,
+                origin="pos",
+                company=company,
+                counterpart_account=account,
+                links=links,
+                description=self.env._("Credit top-up: %s", self.name),
+                key=line,
+            )
+        amount = -amount
+        label = self.env._("Refunded credit top-up: %s", self.name)
         credit_account = company.credit_account_id
         date = fields.Date.context_today(self)
 
         def move_factory(env):
-            line_vals = [
-                {"name": label, "account_id": account.id, "partner_id": partner.id},
-                {"name": label, "account_id": credit_account.id, "partner_id": partner.id},
-            ]
-            line_vals[0]["credit" if refund else "debit"] = amount
-            line_vals[1]["debit" if refund else "credit"] = amount
             return (
                 env["account.move"]
                 .with_company(company)
@@ -439,16 +439,26 @@ class PosOrder(models.Model):
                         "date": date,
                         "ref": label,
                         "partner_id": partner.id,
-                        "line_ids": [Command.create(vals) for vals in line_vals],
+                        "line_ids": [
+                            Command.create(
+                                {"name": label, "account_id": account.id, "partner_id": partner.id, "credit": amount}
+                            ),
+                            Command.create(
+                                {
+                                    "name": label,
+                                    "account_id": credit_account.id,
+                                    "partner_id": partner.id,
+                                    "debit": amount,
+                                }
+                            ),
+                        ],
                     }
                 )
             )
 
-        service = self._customer_credit_service()
-        common = {"links": {"pos_order_id": self.id}, "description": label, "key": line, "move_factory": move_factory}
-        if refund:
-            return service._withdraw(partner, amount, company=company, **common)
-        return service._topup(partner, amount, origin="pos", company=company, **common)
+        return service._withdraw(
+            partner, amount, company=company, move_factory=move_factory, links=links, description=label, key=line
+        )
 
     def _customer_credit_report_topup_failure(self, line, error):
         message = self.env._(

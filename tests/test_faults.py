@@ -11,6 +11,7 @@ from unittest.mock import patch
 
 import psycopg2
 
+from odoo import fields
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -221,7 +222,7 @@ class TestServiceFaults(FaultMixin, CustomerCreditCommon):
         """Spend from a lot, then it expires: the expiry takes only what is left; a spend after the
         expiry cannot take from it."""
         service = self.service.sudo()
-        today = self.env.cr.now().date()
+        today = fields.Date.context_today(service)
         lot = service._topup(self.partner_a, 50.0, self.cash_journal, expiry_date=today).lot_id
         service._spend(self.partner_a, 30.0, counterpart_account=self.clearing_account)
         self.assertEqual(lot.balance, 20.0)

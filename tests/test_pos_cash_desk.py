@@ -129,8 +129,8 @@ class TestPosCustomerCreditCashDesk(CustomerCreditPosMixin, TestPoSCommon):
         self.assertEqual(order.credit_balance_after, 50.0)
         # the entry at sync: Dr top-up clearing / Cr Customer Credit, both with the customer
         self.assertEqual(
-            sorted((line.account_id, line.partner_id, line.balance) for line in topup.move_id.line_ids),
-            sorted([(self.topup_account, self.customer, 50.0), (self.credit_account, self.customer, -50.0)]),
+            {(line.account_id, line.partner_id, line.balance) for line in topup.move_id.line_ids},
+            {(self.topup_account, self.customer, 50.0), (self.credit_account, self.customer, -50.0)},
         )
         self.assertEqual(self.gl_balance(self.customer), -50.0)
         self.assert_invariant()

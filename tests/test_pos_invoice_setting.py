@@ -276,3 +276,38 @@ class TestPosCreditInvoiceSetting(CustomerCreditPosMixin, TestPoSCommon):
         for account in (self.clearing_account, self.invoice_clearing, self.c1_receivable):
             self.assert_settled(account)
         self.assert_invariant()
+
+    def test_refund_to_store_credit_invoiced_without_credit(self):
+        """A cash order refunded as store credit on an invoice without the credit part: the credit
+        note's 'Paid with customer credit' line is cleared by the new store credit."""
+        self.config.credit_invoice_mode = "without_credit"
+        self.open_new_session()
+        orders = self._create_orders(
+            [
+                {
+                    "pos_order_lines_ui_args": [(self.product_a, 1)],
+                    "customer": self.customer,
+                    "payments": [(self.cash_pm1, 30.0)],
+                }
+            ]
+        )
+        order = next(iter(orders.values()))
+        refund = self.create_ui_order_data(
+            [(self.product_a, -1)], customer=self.customer, is_invoiced=True, payments=[(self.credit_pm, -30.0)]
+        )
+        refund["lines"][0][2]["refunded_orderline_id"] = order.lines.id
+        result = self.env["pos.order"].sync_from_ui([refund])
+        credit_note = self.env["pos.order"].browse(result["pos.order"][0]["id"]).account_move
+        self.assertEqual((credit_note.move_type, credit_note.amount_total), ("out_refund", 0.0))
+        credit_line = self.credit_line(credit_note)
+        self.assertEqual(credit_line.credit, 30.0)
+        self.assertTrue(credit_line.reconciled)
+        store = self.ledger(self.customer, kind="topup").filtered("pos_order_id")
+        self.assertEqual(store.mapped("amount"), [30.0])
+        self.assertEqual(credit_line.matched_debit_ids.debit_move_id.move_id, store.move_id)
+        self.assertEqual(self.balance(self.customer), 130.0)
+        self.assert_invariant()
+        self.close_session()
+        self.assert_settled(self.invoice_clearing)
+        self.assertEqual(self.posted(self.credit_account), {self.customer.name: -30.0})
+        self.assert_invariant()

@@ -101,11 +101,3 @@ class TestPosPayOutTour(CustomerCreditPosMixin, TestPointOfSaleHttpCommon):
         self.assert_clearing_settled()
         self.assertEqual(self.balance(self.bob), 30.0)
         self.assert_invariant()
-
-    def test_zz_shot_payout(self):
-        self.main_pos_config.with_user(self.pos_user).open_ui()
-        self.start_pos_tour("CCShotPayOut", login="pos_user")
-
-    def test_zz_shot_store(self):
-        self.main_pos_config.with_user(self.pos_user).open_ui()
-        self.start_pos_tour("CCShotStore", login="pos_user")

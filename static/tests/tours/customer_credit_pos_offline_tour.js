@@ -142,9 +142,13 @@ registry.category("web_tour.tours").add("CustomerCreditPosOfflineTour", {
                     pos.models.loadData({
                         "res.partner": [{ ...alice.raw, credit_available: 60, credit_pos_lots: [] }],
                     });
+                    // the reloaded record is a new object: the one the till now finds by id
+                    const reloaded = pos.models["res.partner"].get(alice.id);
+                    if (reloaded === alice || reloaded.credit_available !== 0) {
+                        throw new Error(`Alice's reloaded credit: ${reloaded.credit_available}, expected 0`);
+                    }
                 },
             },
-            partnerCredit("AA Credit Alice", "0.00"),
 
             // 3. back online: the two orders are sent, and the balances shown are refreshed
             goOnline(".partner-list"),

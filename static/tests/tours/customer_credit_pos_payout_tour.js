@@ -25,6 +25,17 @@ function creditDialog(text) {
     ];
 }
 
+/** The till's data service flagged offline (as the browser's "offline" event does), or back online. */
+function setOffline(offline) {
+    return {
+        content: offline ? "the till loses the network" : "the network is back",
+        trigger: ".pos",
+        run: () => {
+            window.posmodel.data.network.offline = offline;
+        },
+    };
+}
+
 function typePayOut(amount) {
     return {
         content: `pay out ${amount}`,
@@ -54,6 +65,11 @@ registry.category("web_tour.tours").add("CustomerCreditPosPayOutTour", {
 
             ProductScreen.clickPartnerButton(),
             ProductScreen.clickCustomer("AA Payout Alice"),
+            // offline: refused before anything is asked
+            setOffline(true),
+            ...ProductScreen.clickControlButton(PAY_OUT),
+            ...creditDialog("offline"),
+            setOffline(false),
             ...ProductScreen.clickControlButton(PAY_OUT),
             Dialog.is({ title: PAY_OUT }),
             check("the customer", `.customer-credit-pay-out-popup .customer-credit-pay-out-partner:contains("AA Payout Alice")`),
@@ -120,43 +136,5 @@ registry.category("web_tour.tours").add("CustomerCreditPosStoreCreditTour", {
                 `.close-pos-popup .payment-methods-overview .fs-3:contains("Cash"):contains("60.00")`
             ),
             Dialog.discard(),
-        ].flat(),
-});
-
-// TEMP screenshots
-registry.category("web_tour.tours").add("CCShotPayOut", {
-    steps: () =>
-        [
-            Chrome.startPoS(),
-            Dialog.confirm("Open Register"),
-            ProductScreen.clickPartnerButton(),
-            ProductScreen.clickCustomer("AA Payout Alice"),
-            ...ProductScreen.clickControlButton(PAY_OUT),
-            Dialog.is({ title: PAY_OUT }),
-            typePayOut("40"),
-            check("never", ".this-does-not-exist"),
-        ].flat(),
-});
-registry.category("web_tour.tours").add("CCShotStore", {
-    steps: () =>
-        [
-            Chrome.startPoS(),
-            Dialog.confirm("Open Register"),
-            ProductScreen.clickPartnerButton(),
-            ProductScreen.clickCustomer("AA Payout Bob"),
-            ProductScreen.addOrderline("Payout Widget", "2"),
-            ProductScreen.clickPayButton(),
-            PaymentScreen.clickPaymentMethod("Cash", true, { remaining: "0.00" }),
-            PaymentScreen.clickValidate(),
-            ReceiptScreen.isShown(),
-            ReceiptScreen.clickNextOrder(),
-            ...ProductScreen.clickRefund(),
-            TicketScreen.selectOrder("-0001"),
-            ProductScreen.clickNumpad("1"),
-            TicketScreen.confirmRefund(),
-            ProductScreen.isShown(),
-            ProductScreen.clickPayButton(),
-            PaymentScreen.clickPaymentMethod(CREDIT, true, { amount: "-30.00", remaining: "0.00" }),
-            check("never", ".this-does-not-exist"),
         ].flat(),
 });

@@ -64,8 +64,7 @@ patch(PosStore.prototype, {
      * The product-specific lots that apply to this cart and what each gives, in the order the
      * server consumes them (each product's lots at most the amount of that product's lines).
      */
-    getCustomerCreditLotsForOrder(order) {
-        const partner = order.get_partner();
+    getCustomerCreditLotsForOrder(order, partner = order.get_partner()) {
         const lots = partner?.credit_pos_lots || [];
         const caps = this.getCustomerCreditProductAmounts(order);
         const result = [];
@@ -139,9 +138,10 @@ patch(PosStore.prototype, {
      * Apply this order's credit to the customer's local balances: product lots first, then
      * generic credit, as the server does; the server's push then sets the exact figures. Returns
      * what to give to ``restoreCustomerCredit`` if the order is not saved after all.
+     * ``partner``: the customer's record to apply it to (by default the order's; a record
+     * reloaded from the server is a new object).
      */
-    applyCustomerCreditLocally(order) {
-        const partner = order.get_partner();
+    applyCustomerCreditLocally(order, partner = order.get_partner()) {
         const used = this.getCustomerCreditUsed(order);
         if (!partner || Math.abs(used) < EPSILON) {
             return null;
@@ -154,7 +154,7 @@ patch(PosStore.prototype, {
         let rest = used;
         const lots = (partner.credit_pos_lots || []).map((lot) => ({ ...lot }));
         if (used > 0) {
-            for (const lotUse of this.getCustomerCreditLotsForOrder(order)) {
+            for (const lotUse of this.getCustomerCreditLotsForOrder(order, partner)) {
                 const part = Math.min(rest, lotUse.gives);
                 const lot = lots.find((l) => l.id === lotUse.id);
                 lot.balance = this.roundCustomerCredit(lot.balance - part);

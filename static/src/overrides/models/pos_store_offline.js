@@ -26,7 +26,7 @@ patch(PosStore.prototype, {
         this.models["res.partner"].addEventListener("create", (event) => {
             for (const id of event?.ids || []) {
                 const partner = this.models["res.partner"].get(id);
-                if (false && partner && this.getCustomerCreditUnsyncedOrders(partner).length) {
+                if (partner && this.getCustomerCreditUnsyncedOrders(partner).length) {
                     this.setCustomerCreditFromServer(partner, {});
                 }
             }
@@ -67,7 +67,7 @@ patch(PosStore.prototype, {
             partner.update(values);
         }
         for (const order of this.getCustomerCreditUnsyncedOrders(partner)) {
-            this.applyCustomerCreditLocally(order);
+            this.applyCustomerCreditLocally(order, partner);
         }
     },
     /** The loaded customers whose balance the till shows: with credit, owing, or with unsynced orders. */
