@@ -26,7 +26,6 @@ export class PayOutPopup extends Component {
     setup() {
         this.pos = usePos();
         this.dialog = useService("dialog");
-        this.notification = useService("notification");
         this.printer = useService("printer");
         this.uuid = uuidv4();
         this.state = useState({ amount: String(this.props.payable) });
