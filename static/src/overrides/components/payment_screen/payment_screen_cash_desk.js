@@ -29,13 +29,11 @@ patch(PaymentScreen.prototype, {
     async _finalizeValidation() {
         const order = this.currentOrder;
         const partner = order.get_partner();
-        const moved =
-            partner &&
-            (this.pos.getCustomerCreditTopupLines(order).length ||
-                this.pos.getCustomerCreditLines(order).length);
+        // a credit payment is taken off the local balance (and the server pushes the new figures):
+        // one round-trip per credit order; a top-up adds credit that only the server computes
+        const toppedUp = partner && this.pos.getCustomerCreditTopupLines(order).length;
         const result = await super._finalizeValidation(...arguments);
-        if (moved && order.state !== "draft") {
-            // the server's figures (a top-up adds credit, an overdraft makes a due)
+        if (toppedUp && order.state !== "draft") {
             await this.pos.refreshCustomerCreditBalances([partner]);
         }
         return result;
