@@ -112,7 +112,7 @@ def setup(registry):
                 }
             )
             references.append(tx.reference)
-        floor = -env["customer.credit.service"].sudo()._overdraft_limit(customer, env.company)
+        floor = -env["customer.credit.service"].sudo()._overdraft_limit(customer, env.company) or 0.0
         cr.commit()
         return customer.id, tills, [references[0::2], references[1::2]], floor
 

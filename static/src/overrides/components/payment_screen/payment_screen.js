@@ -151,7 +151,17 @@ patch(PaymentScreen.prototype, {
             };
         }
         try {
-            return await super._finalizeValidation(...arguments);
+            const result = await super._finalizeValidation(...arguments);
+            // (the synced order as the server returned it)
+            const synced = this.pos.models["pos.order"].getBy("uuid", order.uuid) || order;
+            const after = synced.credit_balance_after;
+            if (snapshot && synced.state !== "draft" && typeof after === "number" && after < 0) {
+                // paid later: what the customer now owes, as the sync returned it (no extra call)
+                partner.update({
+                    credit_due: Math.max(partner.credit_due || 0, this.pos.roundCustomerCredit(-after)),
+                });
+            }
+            return result;
         } finally {
             if (snapshot && order.state === "draft") {
                 // the server refused the order: nothing was spent
