@@ -561,8 +561,14 @@ class CustomerCreditService(models.AbstractModel):
     @api.model
     def _held_amount(self, partner, company):
         """Credit set aside (e.g. by pending withdrawal requests): spends, withdrawals and transfers
-        cannot take it. A hook for the channels; nothing is held by default."""
-        return 0.0
+        cannot take it."""
+        return self._held_amounts(partner, company)[partner.id]
+
+    @api.model
+    def _held_amounts(self, partners, company):
+        """``{partner id: amount held}`` for many customers at once: the hook the channels extend
+        (pending withdrawal requests); nothing is held by default."""
+        return dict.fromkeys(partners.ids, 0.0)
 
     # ------------------------------------------------------------------
     # Helpers
@@ -1015,11 +1021,11 @@ class CustomerCreditService(models.AbstractModel):
         )
         rows = self.env.cr.fetchall()
         limits = self._overdraft_limits(commercials, company)
+        held = self._held_amounts(self.env["res.partner"].browse([row[0] for row in rows if row[1]]), company)
         currency = company.currency_id
         result = {}
-        for partner_id, has_credit, generic, overdraft in rows:
-            held = self._held_amount(self.env["res.partner"].browse(partner_id), company) if has_credit else 0.0
-            available = max(generic + overdraft - held + limits[partner_id], 0.0)
+        for partner_id, _has_credit, generic, overdraft in rows:
+            available = max(generic + overdraft - held.get(partner_id, 0.0) + limits[partner_id], 0.0)
             result[partner_id] = (currency.round(available), currency.round(max(-overdraft, 0.0)))
         return result
 

@@ -218,16 +218,21 @@ class CustomerCreditWithdrawal(models.Model):
 class CustomerCreditService(models.AbstractModel):
     _inherit = "customer.credit.service"
 
-    def _held_amount(self, partner, company):
-        """Pending withdrawal requests hold their amount."""
-        held = super()._held_amount(partner, company)
+    def _held_amounts(self, partners, company):
+        """Pending withdrawal requests hold their amount (one query for all ``partners``)."""
+        held = super()._held_amounts(partners, company)
+        if not partners:
+            return held
         self.env["customer.credit.withdrawal"].flush_model(["partner_id", "company_id", "amount", "state"])
         self.env.cr.execute(
-            """SELECT COALESCE(SUM(amount), 0) FROM customer_credit_withdrawal
-                WHERE partner_id = %s AND company_id = %s AND state = 'pending'""",
-            (partner.id, company.id),
+            """SELECT partner_id, SUM(amount) FROM customer_credit_withdrawal
+                WHERE partner_id = ANY(%s) AND company_id = %s AND state = 'pending'
+             GROUP BY partner_id""",
+            (partners.ids, company.id),
         )
-        return held + self.env.cr.fetchone()[0]
+        for partner_id, amount in self.env.cr.fetchall():
+            held[partner_id] += amount
+        return held
 
     @api.model
     def _load_website_demo_data(self):

@@ -166,8 +166,11 @@ class TestBalancesInBulk(CustomerCreditCommon):
         Partner = self.env["res.partner"]
         few = Partner.create([{"name": f"Few {i}"} for i in range(3)])
         many = Partner.create([{"name": f"Many {i}"} for i in range(60)])
-        for partner in few[:1] | many[:1]:
+        # customers with credit and a pending withdrawal request (the held-amount hook) among them
+        for partner in few[:1] | many[:12]:
             service._topup(partner, 10.0, self.cash_journal)
+        for partner in few[:1] | many[:5]:
+            self.env["customer.credit.withdrawal"].sudo()._request(partner, 4.0, "IBAN BE71 0961 2345 6769")
 
         def queries(partners):
             self.env.invalidate_all()
@@ -178,3 +181,5 @@ class TestBalancesInBulk(CustomerCreditCommon):
             return self.env.cr.sql_log_count - before
 
         self.assertEqual(queries(many), queries(few))
+        self.assertEqual(many[0].credit_available, 6.0)
+        self.assertEqual(many[7].credit_available, 10.0)
