@@ -1,5 +1,6 @@
 from odoo import Command, api, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .account_move_line import credit_account_error
 from .customer_credit_service import is_service_env
@@ -11,11 +12,12 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def init(self):
-        super().init()
+        res = super().init()
         # entries of the Customer Credit journals are numbered from one database sequence: taking a number
         # never waits for another transaction (Odoo's own numbering takes max + 1 and waits on the unique
         # index of names while a concurrent posting in the same journal is not committed yet)
-        self.env.cr.execute(f"CREATE SEQUENCE IF NOT EXISTS {CREDIT_MOVE_SEQUENCE}")
+        self.env.cr.execute(SQL("CREATE SEQUENCE IF NOT EXISTS %s", SQL.identifier(CREDIT_MOVE_SEQUENCE)))
+        return res
 
     @api.model
     def _customer_credit_next_name(self, journal, date):

@@ -525,7 +525,8 @@ class TestCustomerCreditConcurrency(TransactionCase):
         def first_till():
             threading.current_thread().testing = True
             try:
-                with closing(self.registry.cursor()) as cr:
+                # (committed when the block ends, after the second till's postings)
+                with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     service = env["customer.credit.service"].sudo()
                     partner = env["res.partner"].browse(first_id)
@@ -533,7 +534,6 @@ class TestCustomerCreditConcurrency(TransactionCase):
                     service.with_context(customer_credit_orm_post=True)._topup(partner, 5.0, granted=True)
                     first_posted.set()
                     second_done.wait(timeout=BARRIER_TIMEOUT)
-                    cr.commit()
             except Exception as exc:
                 outcome["first_error"] = exc
                 first_posted.set()
@@ -542,7 +542,7 @@ class TestCustomerCreditConcurrency(TransactionCase):
         thread.start()
         try:
             self.assertTrue(first_posted.wait(timeout=BARRIER_TIMEOUT))
-            with closing(self.registry.cursor()) as cr, mute_logger("odoo.sql_db"):
+            with self.registry.cursor() as cr, mute_logger("odoo.sql_db"):
                 cr.execute("SET LOCAL lock_timeout = '3s'")
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 service = env["customer.credit.service"].sudo()
@@ -550,7 +550,6 @@ class TestCustomerCreditConcurrency(TransactionCase):
                 spend = service._spend(partner, 20.0, counterpart_account=env.company.credit_clearing_account_id)
                 topup = service.with_context(customer_credit_orm_post=True)._topup(partner, 5.0, granted=True)
                 names = (spend.move_id | topup.move_id).mapped("name")
-                cr.commit()
         finally:
             second_done.set()
             thread.join(timeout=JOIN_TIMEOUT)
