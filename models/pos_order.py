@@ -199,12 +199,16 @@ class PosOrder(models.Model):
             order=self.name,
             error=str(error),
         )
+        self._customer_credit_report(message, self.env._("POS credit payment to check"))
+
+    def _customer_credit_report(self, message, summary):
+        """A credit movement of this order could not be recorded: logged, posted on the order and
+        given to the credit managers as an activity (the sync goes on)."""
         _logger.error("%s", message)
         self.sudo().message_post(body=message)
         partner = self.partner_id.commercial_partner_id or self.company_id.partner_id
-        self.env["customer.credit.service"].sudo()._schedule_manager_activity(
-            partner, self.company_id, self.env._("POS credit payment to check"), message
-        )
+        service = self.env["customer.credit.service"].sudo()
+        service._schedule_manager_activity(partner, self.company_id, summary, message)
 
     # ------------------------------------------------------------------
     # Invoiced after the session closed
@@ -467,9 +471,4 @@ class PosOrder(models.Model):
             order=self.name,
             error=str(error),
         )
-        _logger.error("%s", message)
-        self.sudo().message_post(body=message)
-        partner = self.partner_id.commercial_partner_id or self.company_id.partner_id
-        self.env["customer.credit.service"].sudo()._schedule_manager_activity(
-            partner, self.company_id, self.env._("POS credit top-up to check"), message
-        )
+        self._customer_credit_report(message, self.env._("POS credit top-up to check"))
