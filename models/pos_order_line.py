@@ -14,9 +14,11 @@ class PosOrderLine(models.Model):
         the product's accounts or the fiscal position say. The top-up's own entry at sync debits that
         account, so it nets to zero per session."""
         base_lines = super()._prepare_tax_base_line_values()
+        # (once for all lines: every session close and every invoice of the till comes here)
+        product = self.env["pos.config"]._customer_credit_topup_product()
         for base_line in base_lines:
             line = base_line["record"]
-            if line._is_customer_credit_topup():
+            if product and line.product_id == product:
                 account = line.order_id.company_id._customer_credit_topup_account()
                 if account:
                     base_line["account_id"] = account

@@ -95,46 +95,35 @@ class PosSession(models.Model):
         )
 
     def _reconcile_account_move_lines(self, data):
-        """The closing entry debits POS Credit Clearing with the session's (uninvoiced) credit
-        payments; the credit spends and refunds posted at sync credited and debited it. Reconcile
-        them, so that the clearing account nets to zero per session."""
+        """Reconcile the two clearing accounts of credit at the till, so that each nets to zero per
+        session:
+
+        - POS Credit Clearing: the closing entry debits it with the session's (uninvoiced) credit
+          payments; the spends posted at sync credited it, their refunds and the store credit given on
+          refunds (Dr Clearing / Cr Customer Credit) debited it;
+        - POS Credit Top-up Clearing: the closing entry credits it with the (uninvoiced) top-up lines,
+          as their income account, and an invoiced top-up's invoice does; the top-ups posted at sync
+          debited it (a refunded top-up, withdrawn, the other way round): no top-up is revenue.
+        """
         data = super()._reconcile_account_move_lines(data)
-        self._customer_credit_reconcile_topups()
-        clearing = self.company_id.credit_clearing_account_id
-        if not clearing or not clearing.reconcile:
-            return data
+        company = self.company_id.sudo()
         orders = self._get_closed_orders()
-        ledger = (
-            self.env["customer.credit.line"]
-            .sudo()
-            .search([("pos_order_id", "in", orders.ids), ("kind", "in", ("spend", "refund", "topup"))])
+        invoices = orders.account_move.filtered(lambda move: move.state == "posted")
+        self._customer_credit_reconcile(
+            company.credit_topup_clearing_account_id, orders, ("topup", "withdraw"), invoices
         )
-        # the closing entry's debit and the credit spends (and refunds, and store credit given on
-        # refunds: Dr Clearing / Cr Customer Credit) of the session's orders
-        lines = (self.move_id.exists().line_ids | ledger.move_id.line_ids).filtered(
-            lambda line: line.account_id == clearing and not line.reconciled
-        )
-        if lines.filtered("debit") and lines.filtered("credit"):
-            lines.reconcile()
+        self._customer_credit_reconcile(company.credit_clearing_account_id, orders, ("spend", "refund", "topup"))
         return data
 
-    def _customer_credit_reconcile_topups(self):
-        """The closing entry credits POS Credit Top-up Clearing with the session's (uninvoiced) credit
-        top-up lines, as their product's income account; the top-ups posted at sync debited it (a
-        refunded top-up the other way round), and an invoiced top-up's invoice credits it. Reconcile
-        them, so that the top-up clearing account nets to zero per session: no top-up is revenue."""
-        account = self.company_id.sudo().credit_topup_clearing_account_id
+    def _customer_credit_reconcile(self, account, orders, kinds, invoices=None):
+        """Reconcile the open items of ``account`` in the closing entry, the entries of the ``kinds`` of
+        credit movements of ``orders`` and ``invoices``."""
         if not account or not account.reconcile:
             return
-        orders = self._get_closed_orders()
         ledger = (
-            self.env["customer.credit.line"]
-            .sudo()
-            .search([("pos_order_id", "in", orders.ids), ("kind", "in", ("topup", "withdraw"))])
+            self.env["customer.credit.line"].sudo().search([("pos_order_id", "in", orders.ids), ("kind", "in", kinds)])
         )
-        invoices = orders.account_move.filtered(lambda move: move.state == "posted")
-        lines = (self.move_id.exists().line_ids | ledger.move_id.line_ids | invoices.line_ids).filtered(
-            lambda line: line.account_id == account and not line.reconciled
-        )
+        moves = self.move_id.exists() | ledger.move_id | (invoices or self.env["account.move"])
+        lines = moves.line_ids.filtered(lambda line: line.account_id == account and not line.reconciled)
         if lines.filtered("debit") and lines.filtered("credit"):
             lines.reconcile()
