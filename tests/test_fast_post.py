@@ -114,7 +114,8 @@ class TestFastPost(CustomerCreditCommon):
         self.assertTrue(service._can_insert_move(self.company, self.currency, []))
         # (set in SQL: Odoo refuses to lock a period holding the demo's unreconciled statement lines)
         self.env.cr.execute(
-            "UPDATE res_company SET fiscalyear_lock_date = %s WHERE id = %s", (fields.Date.today(), self.company.id)
+            "UPDATE res_company SET fiscalyear_lock_date = %s WHERE id = %s",
+            (fields.Date.context_today(self.service), self.company.id),
         )
         self.env.invalidate_all()
         self.assertFalse(service._can_insert_move(self.company, self.currency, []))
