@@ -330,7 +330,9 @@ class TestCustomerCreditBackend(CustomerCreditCommon):
         wizard = self.LotWizard.with_context(**action["context"]).create({"reason": "Customer left"})
         self.assertEqual((wizard.mode, wizard.balance), ("expire", 25.0))
         wizard.action_confirm()
-        self.assertRecordValues(lot, [{"state": "expired", "balance": 0.0, "expiry_date": self.today}])
+        # The lot expires on the day of the user who expired it, in that user's time zone.
+        today = fields.Date.context_today(lot.with_user(self.user_manager))
+        self.assertRecordValues(lot, [{"state": "expired", "balance": 0.0, "expiry_date": today}])
         expire = lot.line_ids.filtered(lambda line: line.kind == "expire")
         self.assertRecordValues(expire, [{"amount": -25.0, "reason": "Customer left", "partner_balance_after": 0.0}])
         self.assert_move_lines(
