@@ -14,3 +14,9 @@ def _post_init_hook(env):
 
 def _uninstall_hook(env):
     reset_payment_provider(env, "customer_credit")
+    # the ledger's trigger goes with its table; its functions are the module's
+    env.cr.execute(
+        """DROP TRIGGER IF EXISTS customer_credit_line_balance ON customer_credit_line;
+           DROP FUNCTION IF EXISTS customer_credit_line_balance();
+           DROP FUNCTION IF EXISTS customer_credit_balance_add(integer, integer, integer, numeric);"""
+    )

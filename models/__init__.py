@@ -8,6 +8,7 @@ from . import product_template
 from . import account_chart_template
 from . import customer_credit
 from . import customer_credit_line
+from . import customer_credit_balance
 from . import customer_credit_key
 from . import customer_credit_service
 from . import res_partner
@@ -26,3 +27,4 @@ from . import customer_credit_reminder_level
 from . import customer_credit_reminder
 from . import customer_credit_due
 from . import customer_credit_reconciliation
+from . import base_partner_merge

@@ -2,7 +2,7 @@ import logging
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
@@ -80,6 +80,16 @@ class CustomerCredit(models.Model):
             "A product-specific credit lot needs a product.",
         ),
     ]
+
+    def init(self):
+        # what spends and balance reads look up: a customer's lots that are not used up nor ended
+        tools.create_index(
+            self.env.cr,
+            "customer_credit_active_partner_index",
+            self._table,
+            ["partner_id", "company_id", "expiry_date"],
+            where="state = 'active'",
+        )
 
     @api.depends("line_ids.amount")
     def _compute_balance(self):

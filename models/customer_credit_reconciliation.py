@@ -5,9 +5,10 @@ class CustomerCreditReconciliation(models.Model):
     """Where the books and the credit ledger disagree: one row per company and customer whose
     Customer Credit account balance (posted entries, credit - debit) is not their credit balance.
 
-    Empty when all is well. Built from two grouped sums (the ledger, the account's posted lines),
-    joined per company and customer, so it reads a chain's whole ledger in one pass; Customer
-    Credit lines without a customer show as a row without customer.
+    Empty when all is well. Built from the customers' ledger totals (``customer.credit.balance``,
+    one row each, added to by every ledger line) and one grouped sum of the account's posted lines,
+    joined per company and customer; Customer Credit lines without a customer show as a row
+    without customer.
     """
 
     _name = "customer.credit.reconciliation"
@@ -17,7 +18,7 @@ class CustomerCreditReconciliation(models.Model):
     _rec_name = "partner_id"
     _check_company_auto = True
     _depends = {
-        "customer.credit.line": ["amount", "company_id", "partner_id"],
+        "customer.credit.balance": ["balance", "company_id", "partner_id"],
         "account.move.line": ["account_id", "balance", "company_id", "partner_id", "parent_state"],
         "res.company": ["credit_account_id", "currency_id"],
     }
@@ -46,9 +47,9 @@ class CustomerCreditReconciliation(models.Model):
                       FROM res_company co
                       JOIN res_currency cur ON cur.id = co.currency_id
                 ), ledger AS (
-                    SELECT l.company_id, l.partner_id, SUM(l.amount) AS balance
-                      FROM customer_credit_line l
-                  GROUP BY l.company_id, l.partner_id
+                    -- each customer's ledger total, kept per line by the ledger's trigger
+                    SELECT b.company_id, b.partner_id, b.balance
+                      FROM customer_credit_balance b
                 ), books AS (
                     -- per company, only the lines of its Customer Credit account (by the account's index)
                     SELECT co.id AS company_id, b.partner_id, b.balance

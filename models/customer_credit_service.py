@@ -13,7 +13,7 @@ from psycopg2 import errorcodes
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_compare, format_amount
+from odoo.tools import float_compare, float_round, format_amount
 
 MANAGER_KINDS = {"granted", "withdraw", "adjust", "transfer", "cancel", "expire"}
 LINK_FIELDS = {
@@ -541,16 +541,18 @@ class CustomerCreditService(models.AbstractModel):
         partner = partner.sudo().commercial_partner_id
         company = company or self.env.company
         currency = company.currency_id
-        lots = self._usable_lots(partner, company, product, all_products=not product)
-        generic = sum(lots.filtered(lambda lot: lot.credit_type == "generic").mapped("balance"))
-        generic += self._overdraft_balance(partner, company)
-        product_balance = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
+        stored = self.env["customer.credit.balance"].sudo()._read_balances(partner, company)
+        total, generic, product_balance, overdraft = stored.get(partner.id, (0.0, 0.0, 0.0, 0.0))
+        generic += overdraft
+        if product:
+            lots = self._usable_lots(partner, company, product)
+            product_balance = sum(lots.filtered(lambda lot: lot.credit_type == "product").mapped("balance"))
         held = self._held_amount(partner, company)
         available = max(generic - held + self._overdraft_limit(partner, company), 0.0)
         if product:
             available += product_balance
         return {
-            "total": currency.round(self._partner_balance(partner, company)),
+            "total": currency.round(total),
             "generic": currency.round(generic),
             "product": currency.round(product_balance),
             "available": currency.round(available),
@@ -958,20 +960,19 @@ class CustomerCreditService(models.AbstractModel):
 
         return lots.sorted(order)
 
-    def _partner_balance(self, partner, company):
+    def _stored_balance(self, partner, company):
+        """The customer's stored sums (``customer.credit.balance``): one indexed row."""
         self.env.cr.execute(
-            "SELECT COALESCE(SUM(amount), 0) FROM customer_credit_line WHERE partner_id = %s AND company_id = %s",
+            "SELECT balance, overdraft FROM customer_credit_balance WHERE partner_id = %s AND company_id = %s",
             (partner.id, company.id),
         )
-        return self.env.cr.fetchone()[0]
+        return self.env.cr.fetchone() or (0.0, 0.0)
+
+    def _partner_balance(self, partner, company):
+        return self._stored_balance(partner, company)[0]
 
     def _overdraft_balance(self, partner, company):
-        self.env.cr.execute(
-            """SELECT COALESCE(SUM(amount), 0) FROM customer_credit_line
-                WHERE partner_id = %s AND company_id = %s AND lot_id IS NULL""",
-            (partner.id, company.id),
-        )
-        return self.env.cr.fetchone()[0]
+        return self._stored_balance(partner, company)[1]
 
     def _overdraft_limit(self, partner, company):
         return self._overdraft_limits(partner, company)[partner.id]
@@ -997,36 +998,56 @@ class CustomerCreditService(models.AbstractModel):
         return limits
 
     def _available_credits(self, partners, company):
-        """``{commercial partner id: (available, due)}``: what ``_get_balances`` says of each one's
-        generic spend (``available``) and of what they owe, in a few queries for any number of customers
-        (the till loads them by the hundred; most have no credit movement)."""
-        commercials = partners.sudo().commercial_partner_id
-        if not commercials:
+        """``{partner id: (available, due)}``: what ``_get_balances`` says of the generic spend of each
+        one's commercial partner (``available``) and of what it owes, for any number of customers in
+        one query (and one for the amounts held): the till loads them by the hundred, screens read
+        them one by one, and a balance is one stored row whatever the customer's history."""
+        ids = [partner_id for partner_id in partners.ids if partner_id]
+        if not ids:
             return {}
-        self.env["customer.credit"].flush_model(["partner_id", "company_id", "state", "balance", "expiry_date"])
-        self.env["customer.credit.line"].flush_model(["partner_id", "company_id", "lot_id", "amount"])
+        Partner = self.env["res.partner"].sudo().with_company(company)
+        Partner.flush_model(["commercial_partner_id", "credit_allow_overdraft", "credit_overdraft_limit"])
+        self.env["customer.credit"].flush_model(["partner_id", "company_id", "credit_type", "state", "expiry_date"])
+        allowed_by_default = Partner._fields["credit_allow_overdraft"].get_company_dependent_fallback(Partner)
+        # Odoo 18 keeps company-dependent values as JSONB, one key per company; a customer allowed an
+        # overdraft without a limit of their own has the company's default limit
         self.env.cr.execute(
             """
-            SELECT p.id,
-                   EXISTS(SELECT 1 FROM customer_credit_line l
-                           WHERE l.partner_id = p.id AND l.company_id = %(company)s),
-                   (SELECT COALESCE(SUM(c.balance), 0) FROM customer_credit c
-                     WHERE c.partner_id = p.id AND c.company_id = %(company)s AND c.state = 'active'
-                       AND c.credit_type = 'generic' AND (c.expiry_date IS NULL OR c.expiry_date >= %(today)s)),
-                   (SELECT COALESCE(SUM(l.amount), 0) FROM customer_credit_line l
-                     WHERE l.partner_id = p.id AND l.company_id = %(company)s AND l.lot_id IS NULL)
-              FROM unnest(%(ids)s::int[]) AS p(id)
+            SELECT p.id, cp.id, b.partner_id IS NOT NULL, COALESCE(b.generic, 0), COALESCE(b.overdraft, 0),
+                   COALESCE((cp.credit_allow_overdraft ->> %(key)s)::bool, %(allowed)s),
+                   COALESCE((cp.credit_overdraft_limit ->> %(key)s)::float8, co.credit_overdraft_limit, 0),
+                   cur.rounding, x.expiry_dates, x.balances
+              FROM res_partner p
+              JOIN res_partner cp ON cp.id = COALESCE(p.commercial_partner_id, p.id)
+              JOIN res_company co ON co.id = %(company)s
+              JOIN res_currency cur ON cur.id = co.currency_id
+         LEFT JOIN customer_credit_balance b ON b.partner_id = cp.id AND b.company_id = co.id
+         LEFT JOIN LATERAL (
+                    SELECT array_agg(c.expiry_date) AS expiry_dates, array_agg(c.balance::float8) AS balances
+                      FROM customer_credit c
+                     WHERE c.partner_id = b.partner_id AND c.company_id = b.company_id AND c.state = 'active'
+                       AND c.credit_type = 'generic' AND c.expiry_date <= CURRENT_DATE + 1
+                   ) x ON b.partner_id IS NOT NULL
+             WHERE p.id = ANY(%(ids)s)
             """,
-            {"company": company.id, "today": fields.Date.context_today(self), "ids": commercials.ids},
+            {"ids": ids, "company": company.id, "key": str(company.id), "allowed": bool(allowed_by_default)},
         )
         rows = self.env.cr.fetchall()
-        limits = self._overdraft_limits(commercials, company)
-        held = self._held_amounts(self.env["res.partner"].browse([row[0] for row in rows if row[1]]), company)
-        currency = company.currency_id
+        held = self._held_amounts(self.env["res.partner"].browse({row[1] for row in rows if row[2]}), company)
+        # the user's today is at most a day from the database's: lots that may be past their expiry
+        # date were read with their date, and only then is the user's today needed
+        today = fields.Date.context_today(self) if any(row[8] for row in rows) else None
         result = {}
-        for partner_id, _has_credit, generic, overdraft in rows:
-            available = max(generic + overdraft - held.get(partner_id, 0.0) + limits[partner_id], 0.0)
-            result[partner_id] = (currency.round(available), currency.round(max(-overdraft, 0.0)))
+        for partner_id, commercial_id, _has, generic, overdraft, allowed, limit, rounding, dates, balances in rows:
+            generic -= sum(
+                balance for expiry, balance in zip(dates or [], balances or [], strict=True) if expiry < today
+            )
+            limit = limit if allowed else 0.0
+            available = max(generic + overdraft - held.get(commercial_id, 0.0) + limit, 0.0)
+            result[partner_id] = (
+                float_round(available, precision_rounding=rounding),
+                float_round(max(-overdraft, 0.0), precision_rounding=rounding),
+            )
         return result
 
     def _allocate_debit(self, partner, company, amount, product_amounts=None, allow_overdraft=True, force=False):

@@ -87,11 +87,18 @@ class PosSession(models.Model):
         return self.company_id.currency_id.round(max(balances["generic"] - balances["held"], 0.0))
 
     def _customer_credit_service(self):
+        """The credit service as every movement of the till calls it (pay-outs here, spends, refunds
+        and top-ups of the orders synced: ``pos.order._customer_credit_service``): in sudo (cashiers
+        are no credit managers), in the shop's company, and quiet: its entries get no chatter
+        subscription or creation log, its lots no chatter and the customer no movement mail (the
+        ledger line, the order or the cash move and the receipt are the history)."""
         return (
             self.env["customer.credit.service"]
             .sudo()
             .with_company(self.company_id)
-            .with_context(mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True)
+            .with_context(
+                mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True, customer_credit_quiet=True
+            )
         )
 
     def _reconcile_account_move_lines(self, data):

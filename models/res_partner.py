@@ -90,7 +90,7 @@ class ResPartner(models.Model):
         company = self.env.company
         credits = self.env["customer.credit.service"].sudo()._available_credits(self, company)
         for partner in self:
-            partner.credit_available, partner.credit_due = credits.get(partner.commercial_partner_id.id, (0.0, 0.0))
+            partner.credit_available, partner.credit_due = credits.get(partner.id, (0.0, 0.0))
 
     @api.depends_context("company")
     def _compute_credit_pos_lots(self):

@@ -27,3 +27,4 @@ from . import test_pos_cash_desk_tour
 from . import test_pos_cash_desk_payout
 from . import test_pos_payout_tour
 from . import test_fast_post
+from . import test_stored_balance

@@ -99,9 +99,42 @@ class CustomerCreditCommon(TransactionCase):
                     f"GL {gl.get(partner, 0.0)} != -ledger {ledger.get(partner, 0.0)} for {partner.name}",
                 )
             # lots agree with their ledger lines
-            for lot in self.env["customer.credit"].sudo().search([("company_id", "=", company.id)]):
+            lots = self.env["customer.credit"].sudo().search([("company_id", "=", company.id)])
+            for lot in lots:
                 self.assertEqual(
                     company.currency_id.compare_amounts(lot.balance, sum(lot.line_ids.mapped("amount"))), 0
+                )
+            # (called through the class: the POS test classes borrow this method)
+            CustomerCreditCommon.assert_stored_balances(self, company, ledger, lots)
+
+    def assert_stored_balances(self, company, ledger, lots):
+        """The stored balance of each customer (``customer.credit.balance``) is their ledger: the
+        total, their generic and product-specific lots that are not ended, and the lines without lot."""
+        self.env.flush_all()
+        stored = {
+            row.partner_id: row
+            for row in self.env["customer.credit.balance"].sudo().search([("company_id", "=", company.id)])
+        }
+        overdraft = {}
+        for line in self.env["customer.credit.line"].sudo().search(
+            [("company_id", "=", company.id), ("lot_id", "=", False)]
+        ):
+            overdraft[line.partner_id] = overdraft.get(line.partner_id, 0.0) + line.amount
+        for partner in set(ledger) | set(stored):
+            row = stored.get(partner)
+            self.assertTrue(row, f"{partner.name} has ledger lines and no stored balance")
+            live = lots.filtered(lambda lot, p=partner: lot.partner_id == p and not lot.end_state)
+            expected = {
+                "balance": ledger.get(partner, 0.0),
+                "generic": sum(live.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")),
+                "product": sum(live.filtered(lambda lot: lot.credit_type == "product").mapped("balance")),
+                "overdraft": overdraft.get(partner, 0.0),
+            }
+            for name, value in expected.items():
+                self.assertEqual(
+                    company.currency_id.compare_amounts(row[name], value),
+                    0,
+                    f"stored {name} {row[name]} != {value} for {partner.name}",
                 )
 
     def _snapshot(self):

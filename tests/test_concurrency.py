@@ -98,6 +98,7 @@ class TestCustomerCreditConcurrency(TransactionCase):
                 [partners],
             )
             cr.execute("DELETE FROM customer_credit_line WHERE partner_id IN %s", [partners])
+            cr.execute("DELETE FROM customer_credit_balance WHERE partner_id IN %s", [partners])
             cr.execute("DELETE FROM customer_credit WHERE partner_id IN %s", [partners])
             cr.execute(
                 """

@@ -1,90 +1,21 @@
 """Customer credit at the Point of Sale, through Odoo's own sync (``sync_from_ui``) and session close."""
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.exceptions import ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import CustomerCreditCommon
-
-
-class CustomerCreditPosMixin:
-    """The ledger/GL helpers of CustomerCreditCommon, for the POS test bases."""
-
-    balance = CustomerCreditCommon.balance
-    gl_balance = CustomerCreditCommon.gl_balance
-    assert_invariant = CustomerCreditCommon.assert_invariant
-
-    @classmethod
-    def _setup_customer_credit_pos(cls, config):
-        cls.company._customer_credit_setup_accounting()
-        cls.credit_account = cls.company.credit_account_id
-        cls.clearing_account = cls.company.credit_clearing_account_id
-        cls.credit_pm = cls.env["pos.payment.method"].create(
-            {
-                "name": "Customer Credit",
-                "is_credit_method": True,
-                "journal_id": cls.company.credit_journal_id.id,
-                "receivable_account_id": cls.clearing_account.id,
-                "company_id": cls.company.id,
-            }
-        )
-        config.write({"payment_method_ids": [(4, cls.credit_pm.id)]})
-
-    def ledger(self, partner, **domain):
-        return (
-            self.env["customer.credit.line"]
-            .sudo()
-            .search(
-                [("partner_id", "=", partner.commercial_partner_id.id)]
-                + [(field, "=", value) for field, value in domain.items()],
-                order="id",
-            )
-        )
-
-    def clearing_lines(self, session=None):
-        domain = [("account_id", "=", self.clearing_account.id), ("parent_state", "=", "posted")]
-        return self.env["account.move.line"].sudo().search(domain)
-
-    def assert_clearing_settled(self):
-        """POS Credit Clearing nets to zero and every line of it is reconciled."""
-        lines = self.clearing_lines()
-        self.assertTrue(lines)
-        self.assertTrue(self.currency.is_zero(sum(lines.mapped("balance"))), lines.mapped("balance"))
-        self.assertTrue(all(lines.mapped("reconciled")), [(line.move_id.name, line.balance) for line in lines])
+from .pos_common import (
+    CustomerCreditPosCase,
+    CustomerCreditPosMixin,  # noqa: F401  (re-exported: other test modules import it from here)
+)
 
 
 @tagged("post_install", "-at_install")
-class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
+class TestPosCustomerCredit(CustomerCreditPosCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls._setup_customer_credit_pos(cls.config)
-        cls.cash_journal = cls.company_data["default_journal_cash"]
-        cls.product_a = cls.create_product("Credit Product A", cls.categ_basic, 30.0)
         cls.product_b = cls.create_product("Credit Product B", cls.categ_basic, 20.0)
-        cls.service = cls.env["customer.credit.service"].sudo()
-        cls.service._topup(cls.customer, 100.0, cls.cash_journal)
-
-    def setUp(self):
-        super().setUp()
-        self.currency = self.company.currency_id
-        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.bank_pm1 | self.credit_pm).ids)]})
-        self.open_new_session()
-
-    def close_session(self):
-        session = self.pos_session
-        cash = sum(
-            session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id == self.cash_pm1).mapped("amount")
-        )
-        session.post_closing_cash_details(cash)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
-        return session
-
-    def sync(self, *orders_params):
-        return self._create_orders(list(orders_params))
 
     # ------------------------------------------------------------------
 
@@ -111,13 +42,7 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
             self.assertIn(fname, fields_list)
         # a cashier (no credit group) reads them, and a customer found by search gets them in the
         # same response
-        cashier = new_test_user(
-            self.env,
-            login="cc_pos_cashier",
-            groups="base.group_user,point_of_sale.group_pos_user",
-            company_id=self.company.id,
-            company_ids=[(6, 0, self.company.ids)],
-        )
+        cashier = self.new_pos_user("cc_pos_cashier")
         (found,) = (
             self.env["res.partner"]
             .with_user(cashier)
@@ -276,12 +201,7 @@ class TestPosCustomerCredit(CustomerCreditPosMixin, TestPoSCommon):
         )
         order = next(iter(orders.values()))
         self.assertEqual(self.balance(self.customer), 40.0)
-        refund = self.create_ui_order_data(
-            [(self.product_a, -1)], customer=self.customer, payments=[(self.credit_pm, -30.0)]
-        )
-        refund["lines"][0][2]["refunded_orderline_id"] = order.lines.id
-        result = self.env["pos.order"].sync_from_ui([refund])
-        refund_order = self.env["pos.order"].browse(result["pos.order"][0]["id"])
+        refund_order = self.sync_refund(order, [(self.product_a, -1)], [(self.credit_pm, -30.0)])
         given_back = self.ledger(self.customer, kind="refund")
         self.assertEqual(given_back.mapped("amount"), [30.0])
         self.assertEqual(given_back.pos_order_id, refund_order)

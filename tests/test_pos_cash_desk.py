@@ -1,34 +1,23 @@
 """The POS cash desk: credit top-ups sold at the till, settling dues, paying later within the overdraft
 limit; through Odoo's own sync (``sync_from_ui``) and session close, checked in the books."""
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .test_pos import CustomerCreditPosMixin
+from .pos_common import CustomerCreditPosCase
 
 INCOME_TYPES = ("income", "income_other")
 
 
 @tagged("post_install", "-at_install")
-class TestPosCustomerCreditCashDesk(CustomerCreditPosMixin, TestPoSCommon):
+class TestPosCustomerCreditCashDesk(CustomerCreditPosCase):
+    customer_topup = 0.0
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls._setup_customer_credit_pos(cls.config)
-        cls.topup_account = cls.company.credit_topup_clearing_account_id
         cls.topup_product = cls.env.ref("customer_credit.product_credit_topup")
-        cls.cash_journal = cls.company_data["default_journal_cash"]
-        cls.product_a = cls.create_product("Credit Product A", cls.categ_basic, 30.0)
-        cls.service = cls.env["customer.credit.service"].sudo()
-
-    def setUp(self):
-        super().setUp()
-        self.currency = self.company.currency_id
-        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.bank_pm1 | self.credit_pm).ids)]})
-        self.open_new_session()
 
     # ---- helpers -------------------------------------------------------
 
@@ -48,35 +37,11 @@ class TestPosCustomerCreditCashDesk(CustomerCreditPosMixin, TestPoSCommon):
         result = self.env["pos.order"].sync_from_ui([self.topup_data(amount, customer, **params)])
         return self.env["pos.order"].browse(result["pos.order"][0]["id"])
 
-    def close_session(self):
-        session = self.pos_session
-        cash = sum(
-            session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id == self.cash_pm1).mapped("amount")
-        )
-        session.post_closing_cash_details(cash)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
-        return session
-
     def lines_by_account(self, move):
         totals = {}
         for line in move.line_ids:
             totals[line.account_id] = self.currency.round(totals.get(line.account_id, 0.0) + line.balance)
         return totals
-
-    def assert_topup_clearing_settled(self):
-        """POS Credit Top-up Clearing nets to zero and every line of it is reconciled."""
-        lines = self.env["account.move.line"].search(
-            [("account_id", "=", self.topup_account.id), ("parent_state", "=", "posted")]
-        )
-        self.assertTrue(lines)
-        self.assertTrue(self.currency.is_zero(sum(lines.mapped("balance"))), lines.mapped("balance"))
-        self.assertTrue(all(lines.mapped("reconciled")), [(line.move_id.name, line.balance) for line in lines])
-
-    def allow_overdraft(self, partner, limit):
-        partner.with_company(self.company).sudo().write(
-            {"credit_allow_overdraft": True, "credit_overdraft_limit": limit}
-        )
 
     # ---- tests ---------------------------------------------------------
 
@@ -181,9 +146,6 @@ class TestPosCustomerCreditCashDesk(CustomerCreditPosMixin, TestPoSCommon):
         self.assert_topup_clearing_settled()
         self.assert_clearing_settled()
         self.assert_invariant()
-
-    def sync(self, *orders_params):
-        return self._create_orders(list(orders_params))
 
     def test_settle_dues(self):
         """A customer in overdraft pays the amount due with a top-up: the balance is back to zero and

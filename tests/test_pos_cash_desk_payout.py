@@ -1,60 +1,22 @@
 """The POS cash desk: credit paid out in cash (a cash out of the session) and refunds paid out as
 store credit, through Odoo's own RPCs, sync (``sync_from_ui``) and session close."""
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
-from .test_pos import CustomerCreditPosMixin
+from .pos_common import CustomerCreditPosCase
 
 
 @tagged("post_install", "-at_install")
-class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
+class TestPosCashDeskPayOut(CustomerCreditPosCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls._setup_customer_credit_pos(cls.config)
-        cls.cash_journal = cls.company_data["default_journal_cash"]
-        cls.product_a = cls.create_product("Pay-out Product A", cls.categ_basic, 30.0)
-        cls.service = cls.env["customer.credit.service"].sudo()
-        cls.service._topup(cls.customer, 100.0, cls.cash_journal)
-        cls.cashier = new_test_user(
-            cls.env,
-            login="cc_pos_payout_cashier",
-            groups="base.group_user,point_of_sale.group_pos_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.currency = self.company.currency_id
-        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.bank_pm1 | self.credit_pm).ids)]})
-        self.open_new_session()
-
-    def sync(self, *orders_params):
-        return self._create_orders(list(orders_params))
+        cls.cashier = cls.new_pos_user("cc_pos_payout_cashier")
 
     def pay_out(self, amount, uuid="cc-payout-1", partner=None, user=None):
         session = self.pos_session.with_user(user) if user else self.pos_session
         return session.customer_credit_pay_out((partner or self.customer).id, amount, uuid)
-
-    def close_session(self, counted):
-        session = self.pos_session
-        if session.cash_journal_id:
-            session.post_closing_cash_details(counted)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
-        return session
-
-    def aml_balance(self, account, partner=None, moves=None):
-        domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]
-        if partner is not None:
-            domain.append(("partner_id", "=", partner.id))
-        if moves is not None:
-            domain.append(("move_id", "in", moves.ids))
-        return self.currency.round(sum(self.env["account.move.line"].sudo().search(domain).mapped("balance")))
 
     def assert_nothing_paid_out(self, balance=100.0):
         self.assertFalse(self.pos_session.statement_line_ids)
@@ -119,6 +81,35 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         self.assertEqual(self.balance(self.customer), 50.0)
         self.assert_invariant()
 
+    def test_pay_out_is_quiet(self):
+        """A pay-out is a movement of the till like the others: no movement mail to the customer, no
+        chatter on the lots it takes the credit from (the ledger, the cash move and the receipt tell)."""
+        self.customer.email = "cc.payout.customer@example.com"
+        self.company.credit_send_mail = True
+        Mail = self.env["mail.mail"].sudo()
+        Message = self.env["mail.message"].sudo()
+        to_customer = [("recipient_ids", "in", self.customer.ids)]
+        lots = self.env["customer.credit"].sudo().search([("partner_id", "=", self.customer.id)])
+        on_lots = [("model", "=", "customer.credit"), ("res_id", "in", lots.ids)]
+        mails, lot_messages = Mail.search_count(to_customer), Message.search_count(on_lots)
+
+        self.pay_out(40.0)
+        withdraw = self.ledger(self.customer, kind="withdraw")
+        self.assertEqual(withdraw.mapped("amount"), [-40.0])
+        self.assertEqual(withdraw.lot_id, lots, "the pay-out takes the credit from the customer's lot")
+        self.assertFalse(Mail.search([("model", "=", "customer.credit.line"), ("res_id", "in", withdraw.ids)]))
+        self.assertEqual(Mail.search_count(to_customer), mails, "no mail to the customer")
+        self.assertEqual(Message.search_count(on_lots), lot_messages, "no chatter on the lot")
+
+        # the same movement made in the back office mails the customer and logs on the lot: the
+        # silence above is the till's
+        lines = self.service._withdraw(self.customer, 10.0, self.cash_journal)
+        self.assertEqual(len(Mail.search([("model", "=", "customer.credit.line"), ("res_id", "in", lines.ids)])), 1)
+        self.assertEqual(Mail.search_count(to_customer), mails + 1)
+        self.assertGreater(Message.search_count(on_lots), lot_messages)
+        self.assertEqual(self.balance(self.customer), 50.0)
+        self.assert_invariant()
+
     def test_pay_out_refusals_change_nothing(self):
         # product credit is not paid out; an overdraft never
         self.service._topup(self.customer, 15.0, self.cash_journal, credit_type="product", product=self.product_a)
@@ -154,13 +145,7 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         self.assert_nothing_paid_out()
 
         # a credit manager may, whatever the setting
-        manager = new_test_user(
-            self.env,
-            login="cc_pos_payout_manager",
-            groups="base.group_user,point_of_sale.group_pos_user,customer_credit.group_customer_credit_manager",
-            company_id=self.company.id,
-            company_ids=[(6, 0, self.company.ids)],
-        )
+        manager = self.new_pos_user("cc_pos_payout_manager", "customer_credit.group_customer_credit_manager")
         self.pay_out(10.0, uuid="cc-payout-manager", user=manager)
         self.assertEqual(self.balance(self.customer), 90.0)
 
@@ -206,11 +191,11 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         self.assertEqual(sorted(session.statement_line_ids.mapped("amount")), [-40.0, 60.0])
         cash_account = session.cash_journal_id.default_account_id
         cash_moves = session.statement_line_ids.move_id
-        self.assertEqual(self.aml_balance(cash_account, moves=cash_moves), 20.0)
+        self.assertEqual(self.posted_balance(cash_account, moves=cash_moves), 20.0)
         # the closed session's entries per account: sales, and the customer's credit (pay-out only)
-        self.assertEqual(self.aml_balance(self.credit_account, self.customer, moves=cash_moves), 40.0)
+        self.assertEqual(self.posted_balance(self.credit_account, self.customer, moves=cash_moves), 40.0)
         self.assertEqual(
-            self.aml_balance(self.sales_account, moves=session.move_id), -60.0, "the sale, not the pay-out"
+            self.posted_balance(self.sales_account, moves=session.move_id), -60.0, "the sale, not the pay-out"
         )
         self.assertFalse(session.move_id.line_ids.filtered(lambda line: line.account_id == self.credit_account))
         self.assertEqual(self.balance(self.customer), 60.0)
@@ -221,11 +206,6 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
     # Refund to store credit
     # ------------------------------------------------------------------
 
-    def refund_data(self, order, qty, payments, uuid=None):
-        data = self.create_ui_order_data([(self.product_a, -qty)], customer=self.customer, payments=payments, uuid=uuid)
-        data["lines"][0][2]["refunded_orderline_id"] = order.lines.id
-        return data
-
     def test_refund_cash_order_to_store_credit(self):
         orders = self.sync(
             {
@@ -235,10 +215,9 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
             }
         )
         order = next(iter(orders.values()))
-        refund = self.refund_data(order, 1, [(self.credit_pm, -30.0)], uuid="cc-store-credit")
-        self.env["pos.order"].sync_from_ui([refund])
+        self.sync_refund(order, [(self.product_a, -1)], [(self.credit_pm, -30.0)], uuid="cc-store-credit")
         # the same refund synced again (a retry of the till) gives nothing more
-        self.env["pos.order"].sync_from_ui([self.refund_data(order, 1, [(self.credit_pm, -30.0)], "cc-store-credit")])
+        self.sync_refund(order, [(self.product_a, -1)], [(self.credit_pm, -30.0)], uuid="cc-store-credit")
         refund_order = self.env["pos.order"].search([("uuid", "=", "cc-store-credit")])
         self.assertEqual(len(refund_order), 1)
         refund_order._customer_credit_process_payments()
@@ -251,7 +230,7 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         self.assertEqual(self.balance(self.customer), 130.0)
         self.assertEqual(self.gl_balance(self.customer), -130.0)
         # Dr POS Credit Clearing / Cr Customer Credit
-        self.assertEqual(self.aml_balance(self.clearing_account, self.customer, moves=lot_lines.move_id), 30.0)
+        self.assertEqual(self.posted_balance(self.clearing_account, self.customer, moves=lot_lines.move_id), 30.0)
         self.assert_invariant()
 
         # the drawer is untouched: 60 in, nothing out
@@ -262,7 +241,7 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         closing = session.move_id.line_ids.filtered(lambda line: line.account_id == self.clearing_account)
         self.assertEqual(sum(closing.mapped("balance")), -30.0)
         self.assert_clearing_settled()
-        self.assertEqual(self.aml_balance(self.sales_account, moves=session.move_id), -30.0)
+        self.assertEqual(self.posted_balance(self.sales_account, moves=session.move_id), -30.0)
         self.assertEqual(self.balance(self.customer), 130.0)
         self.assert_invariant()
 
@@ -278,7 +257,7 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
         )
         order = next(iter(orders.values()))
         self.assertEqual(self.balance(self.customer), 80.0)
-        self.env["pos.order"].sync_from_ui([self.refund_data(order, 2, [(self.credit_pm, -60.0)])])
+        self.sync_refund(order, [(self.product_a, -2)], [(self.credit_pm, -60.0)])
         self.assertEqual(self.ledger(self.customer, kind="refund").mapped("amount"), [20.0])
         store = self.ledger(self.customer, kind="topup").filtered("pos_order_id")
         self.assertEqual(store.mapped("amount"), [40.0])
@@ -299,19 +278,14 @@ class TestPosCashDeskPayOut(CustomerCreditPosMixin, TestPoSCommon):
             }
         )
         order = next(iter(orders.values()))
-        data = self.create_ui_order_data(
-            [(self.product_a, -1)], customer=self.customer, is_invoiced=True, payments=[(self.credit_pm, -30.0)]
-        )
-        data["lines"][0][2]["refunded_orderline_id"] = order.lines.id
-        result = self.env["pos.order"].sync_from_ui([data])
-        refund_order = self.env["pos.order"].browse(result["pos.order"][0]["id"])
+        refund_order = self.sync_refund(order, [(self.product_a, -1)], [(self.credit_pm, -30.0)], is_invoiced=True)
         credit_note = refund_order.account_move
         self.assertEqual(credit_note.move_type, "out_refund")
         store = self.ledger(self.customer, kind="topup").filtered("pos_order_id")
         self.assertEqual((store.amount, store.lot_id.origin), (30.0, "refund"))
         self.assertTrue(self.currency.is_zero(credit_note.amount_residual), credit_note.amount_residual)
         receivable = credit_note.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
-        self.assertEqual(self.aml_balance(receivable, self.customer, moves=store.move_id), 30.0)
+        self.assertEqual(self.posted_balance(receivable, self.customer, moves=store.move_id), 30.0)
         self.assertFalse(store.move_id.line_ids.filtered(lambda line: line.account_id == self.clearing_account))
         self.assertEqual(self.balance(self.customer), 130.0)
         self.assert_invariant()

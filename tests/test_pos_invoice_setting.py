@@ -1,63 +1,45 @@
 """Invoices of orders paid partly by customer credit: the POS setting "Full amount / without credit"."""
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.tests import Form, tagged
 
-from .test_pos import CustomerCreditPosMixin
+from .pos_common import CustomerCreditPosCase
 
 
 @tagged("post_install", "-at_install")
-class TestPosCreditInvoiceSetting(CustomerCreditPosMixin, TestPoSCommon):
+class TestPosCreditInvoiceSetting(CustomerCreditPosCase):
+    # each test opens its session once it has chosen the mode
+    open_session = False
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls._setup_customer_credit_pos(cls.config)
         cls.invoice_clearing = cls.company.credit_invoice_clearing_account_id
-        cls.cash_journal = cls.company_data["default_journal_cash"]
-        cls.product_a = cls.create_product("Credit Invoice A", cls.categ_basic, 30.0)
         # 22.00 tax included: 20.00 + 2.00 of tax
         cls.product_t = cls.create_product(
             "Credit Invoice Taxed", cls.categ_basic, 22.0, tax_ids=cls.taxes["tax10"].ids
         )
         cls.income_account = cls.product_a._get_product_accounts()["income"]
         cls.tax_account = cls.tax_received_account
-        cls.service = cls.env["customer.credit.service"].sudo()
-        cls.service._topup(cls.customer, 100.0, cls.cash_journal)
 
     def setUp(self):
         super().setUp()
-        self.currency = self.company.currency_id
-        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.bank_pm1 | self.credit_pm).ids)]})
         self.env.flush_all()
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM account_move_line")
         self.last_aml = self.env.cr.fetchone()[0]
 
     # ---- helpers -------------------------------------------------------
 
-    def close_session(self):
-        session = self.pos_session
-        cash = sum(
-            session.order_ids.payment_ids.filtered(lambda p: p.payment_method_id == self.cash_pm1).mapped("amount")
-        )
-        session.post_closing_cash_details(cash)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
-        return session
-
     def sell(self, mode, to_invoice):
         """One order of 52.00 (30.00 untaxed + 22.00 tax included), 22.00 cash and 30.00 credit."""
         self.config.credit_invoice_mode = mode
         self.open_new_session()
-        orders = self._create_orders(
-            [
-                {
-                    "pos_order_lines_ui_args": [(self.product_a, 1), (self.product_t, 1)],
-                    "customer": self.customer,
-                    "is_invoiced": to_invoice,
-                    "payments": [(self.cash_pm1, 22.0), (self.credit_pm, 30.0)],
-                }
-            ]
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1), (self.product_t, 1)],
+                "customer": self.customer,
+                "is_invoiced": to_invoice,
+                "payments": [(self.cash_pm1, 22.0), (self.credit_pm, 30.0)],
+            }
         )
         return next(iter(orders.values()))
 
@@ -249,16 +231,12 @@ class TestPosCreditInvoiceSetting(CustomerCreditPosMixin, TestPoSCommon):
         """The credit note of a refund also leaves the credit part out; the credit given back
         clears its 'Paid with customer credit' line."""
         order = self.sell("without_credit", to_invoice=True)
-        refund = self.create_ui_order_data(
+        refund_order = self.sync_refund(
+            order,
             [(self.product_a, -1), (self.product_t, -1)],
-            customer=self.customer,
+            [(self.cash_pm1, -22.0), (self.credit_pm, -30.0)],
             is_invoiced=True,
-            payments=[(self.cash_pm1, -22.0), (self.credit_pm, -30.0)],
         )
-        for line, original in zip(refund["lines"], order.lines, strict=True):
-            line[2]["refunded_orderline_id"] = original.id
-        result = self.env["pos.order"].sync_from_ui([refund])
-        refund_order = self.env["pos.order"].browse(result["pos.order"][0]["id"])
         credit_note = refund_order.account_move
         self.assertEqual(credit_note.move_type, "out_refund")
         self.assertEqual((credit_note.amount_total, credit_note.amount_tax), (22.0, 2.0))
@@ -282,22 +260,16 @@ class TestPosCreditInvoiceSetting(CustomerCreditPosMixin, TestPoSCommon):
         note's 'Paid with customer credit' line is cleared by the new store credit."""
         self.config.credit_invoice_mode = "without_credit"
         self.open_new_session()
-        orders = self._create_orders(
-            [
-                {
-                    "pos_order_lines_ui_args": [(self.product_a, 1)],
-                    "customer": self.customer,
-                    "payments": [(self.cash_pm1, 30.0)],
-                }
-            ]
+        orders = self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1)],
+                "customer": self.customer,
+                "payments": [(self.cash_pm1, 30.0)],
+            }
         )
         order = next(iter(orders.values()))
-        refund = self.create_ui_order_data(
-            [(self.product_a, -1)], customer=self.customer, is_invoiced=True, payments=[(self.credit_pm, -30.0)]
-        )
-        refund["lines"][0][2]["refunded_orderline_id"] = order.lines.id
-        result = self.env["pos.order"].sync_from_ui([refund])
-        credit_note = self.env["pos.order"].browse(result["pos.order"][0]["id"]).account_move
+        refund_order = self.sync_refund(order, [(self.product_a, -1)], [(self.credit_pm, -30.0)], is_invoiced=True)
+        credit_note = refund_order.account_move
         self.assertEqual((credit_note.move_type, credit_note.amount_total), ("out_refund", 0.0))
         credit_line = self.credit_line(credit_note)
         self.assertEqual(credit_line.credit, 30.0)

@@ -1,40 +1,22 @@
 """Credit at a till that loses the network: orders taken offline, then synced."""
 
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
-from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 from odoo.tests import tagged
 
-from .test_pos import CustomerCreditPosMixin
+from .pos_common import CustomerCreditPosCase, CustomerCreditPosTourCase
 
 
 @tagged("post_install", "-at_install")
-class TestPosCustomerCreditOfflineTour(CustomerCreditPosMixin, TestPointOfSaleHttpCommon):
+class TestPosCustomerCreditOfflineTour(CustomerCreditPosTourCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.main_pos_config.company_id
-        cls.currency = cls.company.currency_id
-        cls._setup_customer_credit_pos(cls.main_pos_config)
-        cls.cash_journal = cls.env["account.journal"].search(
-            [("type", "=", "cash"), ("company_id", "=", cls.company.id)], limit=1
-        )
-        cls.widget = cls.env["product.product"].create(
-            {"name": "Credit Widget", "available_in_pos": True, "list_price": 30.0, "taxes_id": False}
-        )
-        Partner = cls.env["res.partner"]
-        # "AA" so that they are among the customers the till preloads (by name)
-        cls.alice = Partner.create({"name": "AA Credit Alice"})
-        cls.bob = Partner.create({"name": "AA Credit Bob"})
-        service = cls.env["customer.credit.service"].sudo().with_company(cls.company)
-        service._topup(cls.alice, 60.0, cls.cash_journal)
-        service._topup(cls.bob, 5.0, cls.cash_journal)
+        cls.service._topup(cls.alice, 60.0, cls.cash_journal)
+        cls.service._topup(cls.bob, 5.0, cls.cash_journal)
 
     def test_offline_orders(self):
         """Two credit orders of one customer taken offline: the second can only spend what the
         first left of the cached balance; back online, both are synced and spent exactly once."""
-        self.main_pos_config.with_user(self.pos_user).open_ui()
-        self.start_pos_tour("CustomerCreditPosOfflineTour", login="pos_user")
-        session = self.main_pos_config.current_session_id
+        session = self.start_credit_tour("CustomerCreditPosOfflineTour")
         orders = session.order_ids.sorted("id")
         self.assertEqual(len(orders), 2)
         self.assertEqual(orders.mapped("state"), ["paid", "paid"])
@@ -49,33 +31,18 @@ class TestPosCustomerCreditOfflineTour(CustomerCreditPosMixin, TestPointOfSaleHt
         self.assertFalse(self.ledger(self.bob, kind="spend"))
         self.assertEqual(self.gl_balance(self.alice, account=self.clearing_account), -60.0)
         self.assert_invariant()
-        session.post_closing_cash_details(30.0)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
+        self.close_session(30.0)
         self.assert_clearing_settled()
         self.assertEqual(self.balance(self.alice), 0.0)
         self.assert_invariant()
 
 
 @tagged("post_install", "-at_install")
-class TestPosCustomerCreditOfflineSync(CustomerCreditPosMixin, TestPoSCommon):
+class TestPosCustomerCreditOfflineSync(CustomerCreditPosCase):
     """What the server does with orders a till took offline (``sync_from_ui``, Odoo's queue)."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.config = cls.basic_config
-        cls._setup_customer_credit_pos(cls.config)
-        cls.cash_journal = cls.company_data["default_journal_cash"]
-        cls.product_a = cls.create_product("Offline Product A", cls.categ_basic, 30.0)
-        cls.service = cls.env["customer.credit.service"].sudo()
-        cls.service._topup(cls.customer, 50.0, cls.cash_journal)
-
-    def setUp(self):
-        super().setUp()
-        self.currency = self.company.currency_id
-        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.credit_pm).ids)]})
-        self.open_new_session()
+    customer_topup = 50.0
+    session_methods = ("cash_pm1", "credit_pm")
 
     def offline_orders(self):
         """Two orders of one customer, paid 30.00 and 20.00 with credit, as the till queued them."""
@@ -122,9 +89,6 @@ class TestPosCustomerCreditOfflineSync(CustomerCreditPosMixin, TestPoSCommon):
         self.assertEqual(activities.user_id, self.service._credit_manager(self.company))
         self.assertIn(("res.partner", self.customer.id), [(a.res_model, a.res_id) for a in activities])
         self.assert_invariant()
-        session = self.pos_session
-        session.post_closing_cash_details(10.0)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
+        self.close_session(10.0)
         self.assert_clearing_settled()
         self.assert_invariant()

@@ -1,56 +1,30 @@
 """The POS cash desk in the real Point of Sale (headless Chromium), checked in the books: credit paid
 out in cash (counted at closing) and a cash order refunded as store credit."""
 
-from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 from odoo.tests import tagged
 
-from .test_pos import CustomerCreditPosMixin
+from .pos_common import CustomerCreditPosTourCase
 
 
 @tagged("post_install", "-at_install")
-class TestPosPayOutTour(CustomerCreditPosMixin, TestPointOfSaleHttpCommon):
+class TestPosPayOutTour(CustomerCreditPosTourCase):
+    tour_label = "Payout"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.main_pos_config.company_id
-        cls.currency = cls.company.currency_id
-        cls._setup_customer_credit_pos(cls.main_pos_config)
         # the tour's cashier is no credit manager: the till's setting lets cashiers pay out
         cls.main_pos_config.credit_cashier_pay_out = True
-        cls.cash_journal = cls.env["account.journal"].search(
-            [("type", "=", "cash"), ("company_id", "=", cls.company.id)], limit=1
-        )
-        cls.widget = cls.env["product.product"].create(
-            {"name": "Payout Widget", "available_in_pos": True, "list_price": 30.0, "taxes_id": False}
-        )
-        Partner = cls.env["res.partner"]
-        # "AA" so that they are among the customers the till preloads (by name)
-        cls.alice = Partner.create({"name": "AA Payout Alice"})
-        cls.bob = Partner.create({"name": "AA Payout Bob"})
-        service = cls.env["customer.credit.service"].sudo().with_company(cls.company)
-        service._topup(cls.alice, 100.0, cls.cash_journal)
-        service._topup(cls.alice, 15.0, cls.cash_journal, credit_type="product", product=cls.widget)
+        cls.service._topup(cls.alice, 100.0, cls.cash_journal)
+        cls.service._topup(cls.alice, 15.0, cls.cash_journal, credit_type="product", product=cls.widget)
 
-    def close_session(self, counted):
-        session = self.main_pos_config.current_session_id
-        session.post_closing_cash_details(counted)
-        session.close_session_from_ui()
-        self.assertEqual(session.state, "closed")
+    def close_session(self, counted=None):
+        session = super().close_session(counted)
         self.assertTrue(self.currency.is_zero(session.cash_register_difference), session.cash_register_difference)
         return session
 
-    def posted_balance(self, account, partner=None, moves=None):
-        domain = [("account_id", "=", account.id), ("parent_state", "=", "posted")]
-        if partner is not None:
-            domain.append(("partner_id", "=", partner.id))
-        if moves is not None:
-            domain.append(("move_id", "in", moves.ids))
-        return self.currency.round(sum(self.env["account.move.line"].search(domain).mapped("balance")))
-
     def test_pay_out(self):
-        self.main_pos_config.with_user(self.pos_user).open_ui()
-        session = self.main_pos_config.current_session_id
-        self.start_pos_tour("CustomerCreditPosPayOutTour", login="pos_user")
+        session = self.start_credit_tour("CustomerCreditPosPayOutTour")
 
         withdraw = self.ledger(self.alice, kind="withdraw")
         self.assertEqual(withdraw.mapped("amount"), [-40.0])
@@ -76,9 +50,7 @@ class TestPosPayOutTour(CustomerCreditPosMixin, TestPointOfSaleHttpCommon):
         self.assert_invariant()
 
     def test_refund_to_store_credit(self):
-        self.main_pos_config.with_user(self.pos_user).open_ui()
-        session = self.main_pos_config.current_session_id
-        self.start_pos_tour("CustomerCreditPosStoreCreditTour", login="pos_user")
+        session = self.start_credit_tour("CustomerCreditPosStoreCreditTour")
 
         refund_order = session.order_ids.filtered(lambda order: order.amount_total < 0)
         self.assertEqual(len(refund_order), 1)
