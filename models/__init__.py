@@ -27,4 +27,3 @@ from . import customer_credit_reminder_level
 from . import customer_credit_reminder
 from . import customer_credit_due
 from . import customer_credit_reconciliation
-from . import base_partner_merge

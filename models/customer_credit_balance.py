@@ -131,12 +131,18 @@ class CustomerCreditBalance(models.Model):
         )
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
+    # Only the ledger's trigger writes the rows; through the ORM they are read-only, for everyone.
     @api.model_create_multi
     def create(self, vals_list):
-        raise UserError(self.env._("Credit balances are kept by the credit service only."))
+        if vals_list:
+            raise UserError(self.env._("Credit balances are kept by the credit service only."))
+        return super().create(vals_list)
 
     def write(self, vals):
-        raise UserError(self.env._("Credit balances are kept by the credit service only."))
+        if self:
+            raise UserError(self.env._("Credit balances are kept by the credit service only."))
+        return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_ledger(self):
         raise UserError(self.env._("Credit balances are kept by the credit service only."))

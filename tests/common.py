@@ -116,8 +116,8 @@ class CustomerCreditCommon(TransactionCase):
             for row in self.env["customer.credit.balance"].sudo().search([("company_id", "=", company.id)])
         }
         overdraft = {}
-        for line in self.env["customer.credit.line"].sudo().search(
-            [("company_id", "=", company.id), ("lot_id", "=", False)]
+        for line in (
+            self.env["customer.credit.line"].sudo().search([("company_id", "=", company.id), ("lot_id", "=", False)])
         ):
             overdraft[line.partner_id] = overdraft.get(line.partner_id, 0.0) + line.amount
         for partner in set(ledger) | set(stored):

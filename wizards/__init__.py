@@ -3,3 +3,4 @@ from . import customer_credit_operation_wizard
 from . import customer_credit_lot_wizard
 from . import account_merge_wizard
 from . import customer_credit_reminder_compose
+from . import base_partner_merge
