@@ -19,14 +19,12 @@ Target (issue 14): credit spends/s with 2 workers >= 1.6x with 1 worker.
 """
 
 # pylint: disable=print-used
-import os
 import sys
 import threading
 import time
 
 from benchlib import (
     LockSampler,
-    OdooServer,
     RpcClient,
     Shop,
     admin_env,
@@ -35,10 +33,11 @@ from benchlib import (
     machine,
     record,
     registry_of,
+    serve,
+    server_args,
 )
 
-N = int(sys.argv[3]) if len(sys.argv) > 3 else 400
-PORT = int(sys.argv[4]) if len(sys.argv) > 4 else 8074
+N, PORT = server_args(400)
 CLIENTS = 4
 WARM_UP = 3
 TARGET = 1.6
@@ -147,13 +146,11 @@ def run(server, dbname, orders_per_client):
 def main(conf, dbname):
     registry = registry_of(conf, dbname)
     plan, partner_ids, hold = setup(registry)
-    logdir = os.environ.get("BENCH_LOGDIR", "/tmp")
     totals = {(kind, workers): [0.0, 0, [], 0] for kind in ("credit", "cash") for workers in (1, 2)}
     locks = {}
     # 1, 2, 2, 1 workers: a drift of the machine's load during the run weighs on both alike
     for step, workers in enumerate(ORDER):
-        logfile = os.path.join(logdir, f"bench-workers-{dbname}-{step}.log")
-        with OdooServer(conf, dbname, workers, PORT, logfile) as server:
+        with serve(conf, dbname, workers, PORT, f"workers-{dbname}-{step}") as server:
             for kind in ("credit", "cash"):
                 retries = server.retries()
                 with LockSampler(dbname) as sampler:

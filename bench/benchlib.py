@@ -286,6 +286,19 @@ def print_query_diff(title, counts, base, count, top=12):
 # ---------------------------------------------------------------------------
 
 
+def server_args(default_n, default_port=8074):
+    """`(N, PORT)` of a multi-process bench, run as `python bench/<script>.py <odoo.conf> <db> [N] [PORT]`."""
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else default_n
+    port = int(sys.argv[4]) if len(sys.argv) > 4 else default_port
+    return count, port
+
+
+def serve(conf, dbname, workers, port, name):
+    """An `OdooServer` (use it with `with`) logging to `bench-<name>.log` in $BENCH_LOGDIR (default /tmp)."""
+    logfile = os.path.join(os.environ.get("BENCH_LOGDIR", "/tmp"), f"bench-{name}.log")
+    return OdooServer(conf, dbname, workers, port, logfile)
+
+
 class OdooServer:
     """`odoo-bin --workers=N` on 127.0.0.1:`port` (its longpolling port is `port + 1`), serving only
     `dbname`, without cron; stopped (its whole process group) on exit. Its log goes to `logfile`,

@@ -46,22 +46,50 @@ class PosOrder(models.Model):
         handed over the goods, so a failure is logged, posted on the order and given to the credit
         managers as an activity, and the order is saved anyway. Database errors (serialization
         failures) are re-raised so that Odoo retries the whole sync.
+
+        Except for an order whose cashier is waiting on the payment screen of an online till
+        (``_customer_credit_is_strict``): its spend may not take the customer below the credit floor,
+        and a refusal raises out of the sync, which saves nothing; the till shows the message and
+        the cashier changes the payment.
         """
         self.ensure_one()
         payments = self.payment_ids.filtered(lambda payment: payment.payment_method_id.is_credit_method)
+        strict = self._customer_credit_is_strict()
         for payment in payments:
             if self.currency_id.is_zero(payment.amount):
                 continue
             try:
                 with self.env.cr.savepoint():
                     if payment.amount > 0:
-                        self._customer_credit_spend(payment)
+                        self._customer_credit_spend(payment, strict=strict)
                     else:
                         self._customer_credit_refund(payment)
             except psycopg2.DatabaseError:
                 raise
+            except UserError as error:
+                if strict and payment.amount > 0:
+                    raise self._customer_credit_strict_error(error) from error
+                self._customer_credit_report_failure(payment, error)
             except Exception as error:
                 self._customer_credit_report_failure(payment, error)
+
+    def _customer_credit_is_strict(self):
+        """Whether this order's cashier is waiting for the sync (an online till's payment screen,
+        which sends the uuids of such orders in the context key ``customer_credit_strict_orders``):
+        its credit spends keep to the credit floor instead of being forced. Orders validated
+        offline and sent later are not in it: their goods are gone, their spends are forced."""
+        self.ensure_one()
+        strict = self.env.context.get("customer_credit_strict_orders") or ()
+        return bool(self.uuid) and isinstance(strict, (list, tuple)) and self.uuid in strict
+
+    def _customer_credit_strict_error(self, error):
+        """The message the cashier of an online till gets when the credit payment is refused."""
+        return UserError(
+            self.env._(
+                "%(error)s Another till or the web shop may have just used this credit: change the payment.",
+                error=error.args[0] if error.args else str(error),
+            )
+        )
 
     def _customer_credit_product_amounts(self):
         """``{product: amount}`` of the order lines, for the product-specific credit lots."""
@@ -73,7 +101,10 @@ class PosOrder(models.Model):
                 )
         return amounts
 
-    def _customer_credit_spend(self, payment):
+    def _customer_credit_spend(self, payment, strict=False):
+        """Spend the credit of ``payment``. Forced (a shortfall becomes overdraft, even beyond the
+        limit, and the credit managers get an activity) unless ``strict``: then a spend beyond what
+        the customer has (the overdraft limit included) raises."""
         company = self.company_id
         partner = self.partner_id.commercial_partner_id
         product_amounts = self._customer_credit_product_amounts()
@@ -99,7 +130,7 @@ class PosOrder(models.Model):
             product_amounts=product_amounts,
             counterpart_account=counterpart,
             invoice=invoice,
-            force=True,
+            force=not strict,
             company=company,
             links={"pos_order_id": self.id, "pos_payment_id": payment.id},
             description=self.env._("Paid with credit: %s", self.name),
@@ -172,16 +203,8 @@ class PosOrder(models.Model):
         return lines
 
     def _customer_credit_service(self):
-        # the spend's entry is the service's, posted during a sync: no chatter subscription or
-        # creation log on it (the ledger line and the order say where it comes from)
-        return (
-            self.env["customer.credit.service"]
-            .sudo()
-            .with_company(self.company_id)
-            .with_context(
-                mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True, customer_credit_quiet=True
-            )
-        )
+        # one door for every movement of the till: the session's (sudo, quiet, the shop's company)
+        return self.session_id._customer_credit_service()
 
     def _customer_credit_amount(self):
         return sum(

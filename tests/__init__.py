@@ -27,4 +27,5 @@ from . import test_pos_cash_desk_tour
 from . import test_pos_cash_desk_payout
 from . import test_pos_payout_tour
 from . import test_fast_post
+from . import test_pos_online_floor
 from . import test_stored_balance
