@@ -12,13 +12,12 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import fields
-from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import CustomerCreditCommon
-from .test_pos import CustomerCreditPosMixin
+from .pos_common import CustomerCreditPosCase
 from .test_website import WebsiteCreditCommon
 
 LOST = "server closed the connection unexpectedly"
@@ -48,25 +47,15 @@ class FaultMixin:
 
 
 @tagged("post_install", "-at_install")
-class TestPosFaults(FaultMixin, CustomerCreditPosMixin, TestPoSCommon):
+class TestPosFaults(FaultMixin, CustomerCreditPosCase):
+    session_methods = ("cash_pm1", "credit_pm")
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.config = cls.basic_config
-        cls._setup_customer_credit_pos(cls.config)
-        cls.cash_journal = cls.company_data["default_journal_cash"]
-        cls.product_a = cls.create_product("Fault Product A", cls.categ_basic, 30.0)
-        cls.service = cls.env["customer.credit.service"].sudo()
-        cls.service._topup(cls.customer, 100.0, cls.cash_journal)
         # what ``_snapshot`` watches
         cls.partner_a, cls.partner_b = cls.customer, cls.other_customer
         cls.partner_c = cls.env["res.partner"].create({"name": "Fault Bystander"})
-
-    def setUp(self):
-        super().setUp()
-        self.currency = self.company.currency_id
-        self.config.write({"payment_method_ids": [(6, 0, (self.cash_pm1 | self.credit_pm).ids)]})
-        self.open_new_session()
 
     def order_data(self, uuid):
         """What the till sends for a paid order: the order's and its payment's uuids never change."""
