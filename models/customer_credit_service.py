@@ -51,6 +51,10 @@ class CreditLockTimeout(psycopg2.errors.LockNotAvailable):
     pgcode = errorcodes.LOCK_NOT_AVAILABLE
 
 
+class CreditShortfall(UserError):
+    """A spend asks for more credit than the customer has (overdraft room included)."""
+
+
 SERVICE_KEY = "customer_credit_service"
 
 
@@ -1086,7 +1090,7 @@ class CustomerCreditService(models.AbstractModel):
         ):
             available = product_part + max(generic_credit + limit, 0.0)
             if not force:
-                raise UserError(
+                raise CreditShortfall(
                     self.env._(
                         "%(partner)s has only %(available)s of credit available for %(amount)s.",
                         partner=partner.display_name,

@@ -66,6 +66,18 @@ class TestPosOnlineFloor(CustomerCreditPosCase):
         self.assertFalse(self.ledger(self.customer, kind="spend"))
         self.assert_invariant()
 
+    def test_strict_only_refuses_a_shortfall(self):
+        """Any other credit problem of the order being validated (here: no customer to spend from)
+        is handled as at every sync: the order is saved and the credit managers get an activity."""
+        data = self.create_ui_order_data([(self.product_a, 1)], payments=[(self.credit_pm, 30.0)])
+        activities = self.env["mail.activity"].search_count([])
+        order = self.sync(data)
+        self.assertEqual(order.state, "paid")
+        self.assertFalse(self.env["customer.credit.line"].search([("pos_order_id", "=", order.id)]))
+        self.assertGreater(self.env["mail.activity"].search_count([]), activities)
+        self.assertIn("could not be recorded", order.message_ids[:1].body)
+        self.assert_invariant()
+
     def test_not_strict_is_overdraft(self):
         """The same order without the context (validated offline, sent later): saved, overdraft."""
         activities = self.env["mail.activity"].search_count([])
