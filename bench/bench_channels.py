@@ -12,17 +12,20 @@ credit (no overdraft: the floor is 0, or minus the customer's overdraft limit). 
   in the context key `customer_credit_strict_orders`, as the payment screen of an online till does:
   a spend beyond the floor is refused (a UserError: the till shows it and the cashier takes another
   payment), counted as a refusal; a call that fails otherwise is sent again (up to 3 times), as the
-  till keeps an unsynced order and sends it again;
+  till keeps an unsynced order and sends it again, among them the UserError "being changed by
+  another payment ... try again" that a sync gets when it lost the race on every try Odoo made;
 - the website: two browser sessions of the customer's portal user paying carts (sales orders with a
   Customer Credit `payment.transaction` each) through the provider's own route,
-  POST /payment/customer_credit/process (CSRF token from the portal page).
+  POST /payment/customer_credit/process (CSRF token from the portal page); Odoo's error page (400)
+  with that same message is retryable: the customer pays again (up to 3 tries in all).
 
 Then checks, from the database: no payment spent twice (each POS credit payment and each done
 transaction has exactly its amount in the ledger, refused transactions none), the balance chain of
 the ledger unbroken (each movement starts from the balance the previous one left: the spends were
 serialized), the ledger total and the Customer Credit account agree, the lowest balance reached
 (never below the floor), the refusals of each channel, and errors other than Odoo's retryable
-concurrency errors. Prints spends/s.
+concurrency errors (the "busy, try again" replies are counted apart: retryable, not crashes). Prints
+spends/s.
 """
 
 # pylint: disable=print-used
@@ -52,7 +55,10 @@ N, PORT = server_args(200)
 BALANCE = 1500.0
 PRICE = 10.0
 PORTAL = "bench_channels_portal"
-RETRYABLE = ("SerializationFailure", "could not serialize", "LockNotAvailable", "lock timeout", "deadlock")
+TRIES = 3
+# the clear message of a credit movement that lost the concurrency race on every try Odoo made
+BUSY = "being changed by another payment"
+RETRYABLE = ("SerializationFailure", "could not serialize", "LockNotAvailable", "lock timeout", "deadlock", BUSY)
 
 
 def setup(registry):
@@ -126,10 +132,21 @@ class Outcome:
         self.lock = threading.Lock()
         self.errors, self.retryable, self.retried = [], [], 0
         self.till_refusals = []
+        # "busy, try again" replies per channel, and payments still busy after the last try
+        self.busy = {"till": 0, "website": 0}
+        self.busy_gave_up = {"till": 0, "website": 0}
 
     def error(self, message):
         with self.lock:
             (self.retryable if any(word in message for word in RETRYABLE) else self.errors).append(message)
+
+    def busy_reply(self, channel, message, last):
+        """A "busy, try again" reply: retryable, counted apart from crashes."""
+        with self.lock:
+            self.retryable.append(message)
+            self.busy[channel] += 1
+            if last:
+                self.busy_gave_up[channel] += 1
 
 
 def till(rpc, orders, outcome, start):
@@ -137,18 +154,21 @@ def till(rpc, orders, outcome, start):
     for data in orders:
         # the cashier waits on the payment screen of an online till: this order keeps to the floor
         context = {"customer_credit_strict_orders": [data["uuid"]]}
-        for attempt in range(3):
+        for attempt in range(TRIES):
             try:
                 rpc.call("pos.order", "sync_from_ui", [data], context=context)
                 break
             except Exception as error:  # the till keeps the order and sends it again
-                if isinstance(error, RpcError) and error.name == "odoo.exceptions.UserError":
+                if BUSY in str(error):  # lost the race on every try: "try again in a moment"
+                    outcome.busy_reply("till", f"till: {error}", last=attempt == TRIES - 1)
+                elif isinstance(error, RpcError) and error.name == "odoo.exceptions.UserError":
                     # refused for the cashier (the credit floor): another payment is taken instead
                     with outcome.lock:
                         outcome.till_refusals.append(error.message)
                     break
-                outcome.error(f"till: {error}")
-                if attempt < 2:
+                else:
+                    outcome.error(f"till: {error}")
+                if attempt < TRIES - 1:
                     with outcome.lock:
                         outcome.retried += 1
 
@@ -164,17 +184,25 @@ def website(session, references, outcome, start):
     rpc, token = session
     start.wait()
     for reference in references:
-        try:
-            reply = rpc.http.post(
-                f"{rpc.url}/payment/customer_credit/process",
-                data={"reference": reference, "csrf_token": token},
-                allow_redirects=False,
-                timeout=600,
-            )
-            if reply.status_code not in (301, 302, 303):
-                outcome.error(f"website: HTTP {reply.status_code} {reply.text[:200]}")
-        except requests.RequestException as error:
-            outcome.error(f"website: {error}")
+        for attempt in range(TRIES):
+            try:
+                reply = rpc.http.post(
+                    f"{rpc.url}/payment/customer_credit/process",
+                    data={"reference": reference, "csrf_token": token},
+                    allow_redirects=False,
+                    timeout=600,
+                )
+            except requests.RequestException as error:
+                outcome.error(f"website: {error}")
+                break
+            if reply.status_code in (301, 302, 303):
+                break
+            if reply.status_code == 400 and BUSY in reply.text:
+                # Odoo's error page "being changed by another payment ... try again": the customer pays again
+                outcome.busy_reply("website", f"website: HTTP 400 {BUSY}", last=attempt == TRIES - 1)
+                continue
+            outcome.error(f"website: HTTP {reply.status_code} {reply.text[:200]}")
+            break
 
 
 def check(registry, customer_id, floor):
@@ -287,6 +315,11 @@ def main(conf, dbname):
         f"  Odoo retries (concurrency): {retries}; retryable errors returned: {len(outcome.retryable)}, "
         f"syncs sent again by the tills: {outcome.retried}; other errors: {len(outcome.errors)}"
     )
+    print(
+        f"  'busy, try again' replies (retryable, sent again): tills {outcome.busy['till']}, "
+        f"website {outcome.busy['website']}; still busy after {TRIES} tries: tills "
+        f"{outcome.busy_gave_up['till']}, website {outcome.busy_gave_up['website']}"
+    )
     for error in outcome.retryable[:2]:
         print(f"    retryable: {error[:300]}")
     for error in outcome.errors[:3]:
@@ -298,6 +331,11 @@ def main(conf, dbname):
     print(f"  spends below the floor: website {result['web_below']}, tills {result['pos_below']}")
     info("Channels: spends/s (2 workers, 1 customer)", f"{spends / elapsed:.2f}")
     info("Channels: refused spends (tills, website)", f"{till_refused}, {result['refused']}")
+    info(
+        "Channels: 'busy, try again' replies (tills, website; still busy after 3 tries)",
+        f"{outcome.busy['till']}, {outcome.busy['website']}; "
+        f"{outcome.busy_gave_up['till'] + outcome.busy_gave_up['website']}",
+    )
     lost = len(tills[0]) + len(tills[1]) - result["pos_orders"] - till_refused
     record(
         "Channels: double spends, broken balance chain",

@@ -27,3 +27,4 @@ from . import customer_credit_reminder_level
 from . import customer_credit_reminder
 from . import customer_credit_due
 from . import customer_credit_reconciliation
+from . import ir_http

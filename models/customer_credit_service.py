@@ -51,6 +51,13 @@ class CreditLockTimeout(psycopg2.errors.LockNotAvailable):
     pgcode = errorcodes.LOCK_NOT_AVAILABLE
 
 
+class CreditBusy(psycopg2.errors.SerializationFailure):
+    """Another movement of the same customer committed after this transaction's snapshot: a
+    serialization failure still (Odoo retries the request on it), with a message that says what to do."""
+
+    pgcode = errorcodes.SERIALIZATION_FAILURE
+
+
 class CreditShortfall(UserError):
     """A spend asks for more credit than the customer has (overdraft room included)."""
 
@@ -928,6 +935,15 @@ class CustomerCreditService(models.AbstractModel):
             except psycopg2.errors.LockNotAvailable as error:
                 # still a lock timeout, which Odoo retries; with words a cashier can act on
                 raise CreditLockTimeout(
+                    self.env._(
+                        "The credit of this customer is being changed by another payment right now; "
+                        "nothing was recorded. Please try again in a moment."
+                    )
+                ) from error
+            except psycopg2.errors.SerializationFailure as error:
+                # another movement of this customer committed after our snapshot: still a
+                # serialization failure, which Odoo retries; with words a cashier can act on
+                raise CreditBusy(
                     self.env._(
                         "The credit of this customer is being changed by another payment right now; "
                         "nothing was recorded. Please try again in a moment."

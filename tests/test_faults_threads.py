@@ -9,6 +9,8 @@ The committed set-up, threads and clean-up are those of ``test_concurrency.py`` 
 """
 
 import copy
+import json
+import re
 import time
 from contextlib import closing
 from unittest.mock import patch
@@ -16,12 +18,21 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, retrying
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from ..models.customer_credit_service import CreditBusy, CreditLockTimeout
+from ..models.payment_transaction import PROCESS_URL
 from . import test_concurrency as concurrency
 from . import test_pos_concurrency as pos_concurrency
+from . import test_website as website
+
+BUSY_MESSAGE = (
+    "The credit of this customer is being changed by another payment right now; "
+    "nothing was recorded. Please try again in a moment."
+)
 
 
 class FaultThreadsCommon(TransactionCase):
@@ -188,6 +199,63 @@ class TestServiceFaultThreads(FaultThreadsCommon):
             self.assertEqual(ledger.filtered(lambda line: line.kind == "spend").ids, result)
         self.assert_books_reconcile()
 
+    def test_spend_after_a_newer_commit_is_a_clear_retryable_error(self):
+        """Transaction A takes its snapshot, the till B spends the same customer and commits, then A
+        spends: A gets ``CreditBusy`` (a serialization failure, which Odoo retries) with words a
+        customer can act on, and nothing of A is written; Odoo's retry then spends once, on fresh data."""
+        partner_id = self._create_partner("Busy Customer", topup=100.0)
+
+        def commit_spend_of_b(amount, key):
+            with self.registry.cursor() as cr_b:  # committed when the block ends
+                env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+                self._spend(amount, key=key)(env_b, env_b["res.partner"].browse(partner_id))
+
+        spend_a = self._spend(30.0, key="web-tx-busy")
+        with closing(self.registry.cursor()) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            service = env["customer.credit.service"].sudo()
+            partner = env["res.partner"].browse(partner_id)
+            self.assertAmount(service._get_balances(partner)["total"], 100.0)  # A's snapshot
+            commit_spend_of_b(20.0, "till-1/busy-1")
+            seq_after_b = self._lock_seq(partner_id)
+            error = None
+            try:
+                with mute_logger("odoo.sql_db"):
+                    spend_a(env, env["res.partner"].browse(partner_id))
+            except Exception as exc:
+                error = exc
+            self.assertIsInstance(error, CreditBusy, error)
+            self.assertIsInstance(error, psycopg2.errors.SerializationFailure)
+            self.assertIsInstance(error, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, "Odoo retries it")
+            self.assertEqual(str(error), BUSY_MESSAGE)
+            self.assertNotIn("serialize", str(error), "no database jargon for the customer")
+            cr.rollback()
+
+            # nothing of A: B's spend only
+            self.assertEqual(self._lock_seq(partner_id), seq_after_b)
+            with self._fresh_env() as fresh:
+                self._assert_books(fresh, fresh["res.partner"].browse(partner_id), 80.0, lines=2, lots=1, moves=2)
+                self.assertFalse(fresh["customer.credit.key"].search([("name", "=", "web-tx-busy")]))
+
+            # as a request runs it: the first try loses the race, Odoo retries on fresh data
+            attempts = []
+
+            def attempt():
+                attempts.append(len(attempts) + 1)
+                service = env["customer.credit.service"].sudo()
+                service._get_balances(env["res.partner"].browse(partner_id))  # the snapshot
+                if len(attempts) == 1:
+                    commit_spend_of_b(10.0, "till-2/busy-2")
+                return spend_a(env, env["res.partner"].browse(partner_id))
+
+            with mute_logger("odoo.sql_db", "odoo.service.model"), patch("odoo.service.model.time.sleep"):
+                result = retrying(attempt, env)
+        self.assertEqual(attempts, [1, 2])
+        with self._fresh_env() as env:
+            ledger = self._assert_books(env, env["res.partner"].browse(partner_id), 40.0, lines=4, lots=1, moves=4)
+            self.assertEqual(ledger[-1].ids, result, "A's spend, once, after both of B's")
+        self.assert_books_reconcile()
+
     def test_expiry_job_racing_a_spend_of_the_same_lot(self):
         """The expiry job (run by a user whose day has already turned) expires a lot while a till,
         whose day has not, spends from that very lot: whichever commits first, the expiry takes only
@@ -231,6 +299,93 @@ class TestServiceFaultThreads(FaultThreadsCommon):
             lot = env["customer.credit"].browse(lot_id)
             self.assertEqual((lot.state, lot.balance), ("expired", 0.0))
         self.assert_books_reconcile()
+
+
+@tagged("post_install", "-at_install")
+class TestCreditBusyUserError(TransactionCase):
+    """What a request answers once Odoo gave up retrying a credit movement that lost the race."""
+
+    def test_concurrency_errors_become_user_errors(self):
+        IrHttp = self.env.registry["ir.http"]
+        for error_class in (CreditBusy, CreditLockTimeout):
+            error = error_class(BUSY_MESSAGE)
+            converted = IrHttp._customer_credit_user_error(error)
+            self.assertIsInstance(converted, UserError, error_class)
+            self.assertEqual(converted.args[0], BUSY_MESSAGE)
+            self.assertIs(converted.__cause__, error)
+
+    def test_other_errors_unchanged(self):
+        IrHttp = self.env.registry["ir.http"]
+        for error in (
+            psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update"),
+            psycopg2.errors.LockNotAvailable("could not obtain lock"),
+            UserError("Not enough credit"),
+            ValueError("boom"),
+        ):
+            self.assertIs(IrHttp._customer_credit_user_error(error), error)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditBusyRoutes(website.WebsiteCreditCommon, HttpCase):
+    """A request whose credit movement lost the race on every try Odoo made: the website customer
+    sees Odoo's error page with the message (400, not a 500), an RPC caller gets a UserError."""
+
+    @staticmethod
+    def _always_busy(*args, **kwargs):
+        raise CreditBusy(BUSY_MESSAGE)
+
+    def test_website_payment_losing_the_race_shows_the_message(self):
+        self._topup_cash(self.partner_a, 100.0)
+        tx = self._credit_tx(self._order(self.partner_a))
+        before = self._snapshot()
+        self.authenticate("cc_portal_a", "cc_portal_a")
+        page = self.url_open("/my/credit")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        Service = type(self.env["customer.credit.service"])
+        with (
+            patch.object(Service, "_lock", side_effect=self._always_busy) as lock,
+            patch("odoo.service.model.time.sleep"),
+            mute_logger("odoo.http", "odoo.service.model"),
+        ):
+            response = self.url_open(PROCESS_URL, data={"reference": tx.reference, "csrf_token": csrf})
+        self.assertEqual(lock.call_count, 5, "Odoo retried it")
+        self.assertEqual(response.status_code, 400, response.text[:500])
+        self.assertIn("being changed by another payment", response.text)
+        self.assertNotIn("could not serialize", response.text)
+        self.assertEqual(self._snapshot(), before, "nothing recorded")
+        tx.invalidate_recordset()
+        self.assertEqual(tx.state, "draft", "the customer can pay again")
+        self.assert_invariant()
+
+    def test_rpc_losing_the_race_gets_a_user_error(self):
+        Partner = type(self.env["res.partner"])
+        self.authenticate("admin", "admin")
+        with (
+            patch.object(Partner, "cc_busy_probe", self._always_busy, create=True),
+            patch("odoo.service.model.time.sleep"),
+            mute_logger("odoo.http", "odoo.service.model"),
+        ):
+            response = self.url_open(
+                "/web/dataset/call_kw/res.partner/cc_busy_probe",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "id": 1,
+                        "params": {
+                            "model": "res.partner",
+                            "method": "cc_busy_probe",
+                            "args": [self.partner_a.ids],
+                            "kwargs": {},
+                        },
+                    }
+                ),
+                headers={"Content-Type": "application/json"},
+            )
+        self.assertEqual(response.status_code, 200)
+        error = response.json()["error"]["data"]
+        self.assertEqual(error["name"], "odoo.exceptions.UserError")
+        self.assertEqual(error["message"], BUSY_MESSAGE)
 
 
 @tagged("post_install", "-at_install")
