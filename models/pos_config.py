@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 from odoo.osv import expression
 
-CREDIT_PARTNER_FIELDS = ("credit_available", "credit_due", "credit_pos_lots")
-
 
 class PosConfig(models.Model):
     _inherit = "pos.config"
@@ -34,11 +32,20 @@ class PosConfig(models.Model):
         if not self or not partners:
             return
         company = self[:1].company_id
-        # contacts of a company share its credit
-        partners = partners.sudo().with_company(company).search([("commercial_partner_id", "in", partners.ids)])
-        partners.invalidate_recordset(list(CREDIT_PARTNER_FIELDS))
+        # contacts of a company share its credit; the figures are read as the fields compute them
+        # (``_available_credits``, ``_customer_credit_pos_lots``), without loading the customers
+        Partner = self.env["res.partner"].sudo().with_company(company)
+        contacts = Partner.search_fetch([("commercial_partner_id", "in", partners.ids)], ["commercial_partner_id"])
+        credits = self.env["customer.credit.service"].sudo()._available_credits(contacts, company)
+        lots = Partner._customer_credit_pos_lots(set(contacts.commercial_partner_id.ids), company)
         payload = [
-            {"id": partner.id, **{fname: partner[fname] for fname in CREDIT_PARTNER_FIELDS}} for partner in partners
+            {
+                "id": contact.id,
+                "credit_available": credits.get(contact.id, (0.0, 0.0))[0],
+                "credit_due": credits.get(contact.id, (0.0, 0.0))[1],
+                "credit_pos_lots": lots.get(contact.commercial_partner_id.id, []),
+            }
+            for contact in contacts
         ]
         for config in self:
             config._notify("CUSTOMER_CREDIT", payload)

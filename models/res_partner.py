@@ -94,33 +94,39 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_credit_pos_lots(self):
-        """One query for all partners: the active, unexpired product-specific lots of their
-        commercial partners in the current company."""
         company = self.env.company
         commercial_ids = {partner.id: partner.commercial_partner_id.id for partner in self}
-        lots_by_partner = {}
-        if any(commercial_ids.values()):
-            self.env["customer.credit"].flush_model(["partner_id", "company_id", "state", "balance", "expiry_date"])
-            self.env.cr.execute(
-                """SELECT id, name, partner_id, product_id, balance, expiry_date
-                     FROM customer_credit
-                    WHERE partner_id = ANY(%s) AND company_id = %s AND credit_type = 'product' AND state = 'active'
-                      AND (expiry_date IS NULL OR expiry_date >= %s)
-                 ORDER BY expiry_date NULLS LAST, create_date, id""",
-                (list({pid for pid in commercial_ids.values() if pid}), company.id, fields.Date.context_today(self)),
-            )
-            for lot_id, name, partner_id, product_id, balance, expiry in self.env.cr.fetchall():
-                lots_by_partner.setdefault(partner_id, []).append(
-                    {
-                        "id": lot_id,
-                        "name": name,
-                        "product_id": product_id,
-                        "balance": balance,
-                        "expiry_date": fields.Date.to_string(expiry) if expiry else False,
-                    }
-                )
+        lots_by_partner = self._customer_credit_pos_lots({pid for pid in commercial_ids.values() if pid}, company)
         for partner in self:
             partner.credit_pos_lots = lots_by_partner.get(commercial_ids[partner.id], [])
+
+    @api.model
+    def _customer_credit_pos_lots(self, commercial_ids, company):
+        """``{commercial partner id: [lot dict]}``: their active, unexpired product-specific lots in
+        ``company``, in one query."""
+        lots_by_partner = {}
+        if not commercial_ids:
+            return lots_by_partner
+        self.env["customer.credit"].flush_model(["partner_id", "company_id", "state", "balance", "expiry_date"])
+        self.env.cr.execute(
+            """SELECT id, name, partner_id, product_id, balance, expiry_date
+                 FROM customer_credit
+                WHERE partner_id = ANY(%s) AND company_id = %s AND credit_type = 'product' AND state = 'active'
+                  AND (expiry_date IS NULL OR expiry_date >= %s)
+             ORDER BY expiry_date NULLS LAST, create_date, id""",
+            (list(commercial_ids), company.id, fields.Date.context_today(self)),
+        )
+        for lot_id, name, partner_id, product_id, balance, expiry in self.env.cr.fetchall():
+            lots_by_partner.setdefault(partner_id, []).append(
+                {
+                    "id": lot_id,
+                    "name": name,
+                    "product_id": product_id,
+                    "balance": balance,
+                    "expiry_date": fields.Date.to_string(expiry) if expiry else False,
+                }
+            )
+        return lots_by_partner
 
     @api.model
     def _load_pos_data_fields(self, config_id):

@@ -29,3 +29,4 @@ from . import test_pos_payout_tour
 from . import test_fast_post
 from . import test_pos_online_floor
 from . import test_stored_balance
+from . import test_pos_push
