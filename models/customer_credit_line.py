@@ -39,7 +39,10 @@ class CustomerCreditLine(models.Model):
         index=True,
         help="Empty for the overdraft part of a movement.",
     )
-    credit_type = fields.Selection(related="lot_id.credit_type", store=True, string="Lot Type")
+    # the lot's type, written with the line by the service (a lot's type never changes)
+    credit_type = fields.Selection(
+        [("generic", "Generic"), ("product", "Product-specific")], string="Lot Type", readonly=True
+    )
     partner_balance_before = fields.Monetary(string="Customer Balance Before", readonly=True)
     partner_balance_after = fields.Monetary(string="Customer Balance After", readonly=True)
     lot_balance_before = fields.Monetary(readonly=True)

@@ -924,13 +924,15 @@ class CustomerCreditService(models.AbstractModel):
         self.env.flush_all()
         for partner in sorted(partners, key=lambda p: p.id):
             try:
+                # one statement: the lots locked, then the customer's lock counter bumped
                 self.env.cr.execute(
-                    "SELECT id FROM customer_credit WHERE partner_id = %s AND company_id = %s FOR UPDATE",
-                    (partner.id, company.id),
-                )
-                self.env.cr.execute(
-                    "UPDATE res_partner SET credit_lock_seq = COALESCE(credit_lock_seq, 0) + 1 WHERE id = %s",
-                    (partner.id,),
+                    """WITH lots AS (
+                           SELECT id FROM customer_credit WHERE partner_id = %(partner)s AND company_id = %(company)s
+                              FOR UPDATE
+                       )
+                       UPDATE res_partner SET credit_lock_seq = COALESCE(credit_lock_seq, 0) + 1
+                        WHERE id = %(partner)s AND (SELECT COUNT(*) FROM lots) >= 0""",
+                    {"partner": partner.id, "company": company.id},
                 )
             except psycopg2.errors.LockNotAvailable as error:
                 # still a lock timeout, which Odoo retries; with words a cashier can act on
@@ -1204,6 +1206,7 @@ class CustomerCreditService(models.AbstractModel):
                     "company_id": company.id,
                     "partner_id": partner.id,
                     "lot_id": lot.id,
+                    "credit_type": lot.credit_type or False,
                     "partner_balance_before": before,
                     "partner_balance_after": balances[partner],
                     "lot_balance_before": lot_before if lot else 0.0,
