@@ -58,8 +58,17 @@ class CreditBusy(psycopg2.errors.SerializationFailure):
     pgcode = errorcodes.SERIALIZATION_FAILURE
 
 
-class CreditShortfall(UserError):
-    """A spend asks for more credit than the customer has (overdraft room included)."""
+def credit_shortfall(message):
+    """The error of a spend asking for more credit than the customer has (overdraft room included):
+    a plain UserError, which the web client and the till show as such, marked so that a channel can
+    tell it from other refusals (``is_credit_shortfall``)."""
+    error = UserError(message)
+    error.customer_credit_shortfall = True
+    return error
+
+
+def is_credit_shortfall(error):
+    return getattr(error, "customer_credit_shortfall", False)
 
 
 SERVICE_KEY = "customer_credit_service"
@@ -1108,7 +1117,7 @@ class CustomerCreditService(models.AbstractModel):
         ):
             available = product_part + max(generic_credit + limit, 0.0)
             if not force:
-                raise CreditShortfall(
+                raise credit_shortfall(
                     self.env._(
                         "%(partner)s has only %(available)s of credit available for %(amount)s.",
                         partner=partner.display_name,

@@ -6,7 +6,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from .customer_credit_service import CreditShortfall
+from .customer_credit_service import is_credit_shortfall
 
 _logger = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ class PosOrder(models.Model):
                         self._customer_credit_refund(payment)
             except psycopg2.DatabaseError:
                 raise
-            except CreditShortfall as error:
-                if strict:
+            except UserError as error:
+                if strict and is_credit_shortfall(error):
                     raise self._customer_credit_strict_error(error) from error
                 self._customer_credit_report_failure(payment, error)
             except Exception as error:
