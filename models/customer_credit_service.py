@@ -943,18 +943,11 @@ class CustomerCreditService(models.AbstractModel):
                         WHERE id = %(partner)s AND (SELECT COUNT(*) FROM lots) >= 0""",
                     {"partner": partner.id, "company": company.id},
                 )
-            except psycopg2.errors.LockNotAvailable as error:
-                # still a lock timeout, which Odoo retries; with words a cashier can act on
-                raise CreditLockTimeout(
-                    self.env._(
-                        "The credit of this customer is being changed by another payment right now; "
-                        "nothing was recorded. Please try again in a moment."
-                    )
-                ) from error
-            except psycopg2.errors.SerializationFailure as error:
-                # another movement of this customer committed after our snapshot: still a
-                # serialization failure, which Odoo retries; with words a cashier can act on
-                raise CreditBusy(
+            except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure) as error:
+                # still a lock timeout or a serialization failure (another movement of this customer
+                # committed after our snapshot), which Odoo retries; with words a cashier can act on
+                busy = CreditLockTimeout if isinstance(error, psycopg2.errors.LockNotAvailable) else CreditBusy
+                raise busy(
                     self.env._(
                         "The credit of this customer is being changed by another payment right now; "
                         "nothing was recorded. Please try again in a moment."
