@@ -14,9 +14,12 @@ def _post_init_hook(env):
 
 def _uninstall_hook(env):
     reset_payment_provider(env, "customer_credit")
-    # the ledger's trigger goes with its table; its functions are the module's
+    # the triggers of the ledger and the withdrawal requests go with their tables; their functions are the module's
     env.cr.execute(
         """DROP TRIGGER IF EXISTS customer_credit_line_balance ON customer_credit_line;
            DROP FUNCTION IF EXISTS customer_credit_line_balance();
-           DROP FUNCTION IF EXISTS customer_credit_balance_add(integer, integer, integer, numeric);"""
+           DROP FUNCTION IF EXISTS customer_credit_balance_add(integer, integer, integer, numeric);
+           DROP TRIGGER IF EXISTS customer_credit_withdrawal_held ON customer_credit_withdrawal;
+           DROP FUNCTION IF EXISTS customer_credit_withdrawal_held();
+           DROP FUNCTION IF EXISTS customer_credit_balance_hold(integer, integer, numeric);"""
     )

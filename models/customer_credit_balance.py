@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 
@@ -9,6 +9,9 @@ class CustomerCreditBalance(models.Model):
     the line (the service's, under its lock), so reading a balance is one indexed row whatever the
     length of the customer's history (a chain's customer may have tens of thousands of movements).
     ``init`` rebuilds the rows from the ledger at each install and update of the module.
+
+    ``held`` is the total of the customer's pending withdrawal requests, kept by a trigger on the
+    requests (``_hold_init``): spends, withdrawals and transfers cannot take it.
 
     ``generic`` and ``product`` are the balances of the customer's generic and product-specific
     lots that are not ended (used lots are at zero); lots past their expiry date that the expiry
@@ -27,6 +30,7 @@ class CustomerCreditBalance(models.Model):
     generic = fields.Monetary(string="Generic Lots", readonly=True)
     product = fields.Monetary(string="Product-specific Lots", readonly=True)
     overdraft = fields.Monetary(readonly=True, help="Ledger lines without lot: negative while the customer owes.")
+    held = fields.Monetary(readonly=True, help="Credit set aside by the customer's pending withdrawal requests.")
 
     _sql_constraints = [
         ("partner_company_uniq", "unique(partner_id, company_id)", "A customer has one credit balance per company."),
@@ -103,7 +107,64 @@ class CustomerCreditBalance(models.Model):
             """,
             {"all": partners is None, "ids": [] if partners is None else list(partners.ids)},
         )
+        if tools.sql.table_exists(self.env.cr, "customer_credit_withdrawal"):
+            self._rebuild_held(partners)
         self.invalidate_model()
+
+    @api.model
+    def _rebuild_held(self, partners=None):
+        """Set ``held`` (of ``partners``, by default all) to the total of their pending withdrawal requests."""
+        self.env["customer.credit.withdrawal"].flush_model(["partner_id", "company_id", "amount", "state"])
+        self.env.cr.execute(
+            """
+            UPDATE customer_credit_balance b SET held = 0
+             WHERE (%(all)s OR b.partner_id = ANY(%(ids)s)) AND b.held IS DISTINCT FROM 0;
+            INSERT INTO customer_credit_balance AS b (partner_id, company_id, balance, generic, product, overdraft, held)
+                 SELECT w.partner_id, w.company_id, 0, 0, 0, 0, SUM(w.amount)
+                   FROM customer_credit_withdrawal w
+                  WHERE w.state = 'pending' AND (%(all)s OR w.partner_id = ANY(%(ids)s))
+               GROUP BY w.partner_id, w.company_id
+            ON CONFLICT (partner_id, company_id) DO UPDATE SET held = EXCLUDED.held;
+            """,
+            {"all": partners is None, "ids": [] if partners is None else list(partners.ids)},
+        )
+        self.invalidate_model(["held"])
+
+    @api.model
+    def _hold_init(self):
+        """The trigger that keeps ``held``: each pending request adds its amount to its customer's row, in
+        the statement that writes the request (created, decided, or moved by a partner merge)."""
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION customer_credit_balance_hold(p_partner integer, p_company integer,
+                                                                    p_amount numeric) RETURNS void AS $$
+            BEGIN
+                INSERT INTO customer_credit_balance AS b (partner_id, company_id, balance, generic, product, overdraft,
+                                                          held)
+                     VALUES (p_partner, p_company, 0, 0, 0, 0, p_amount)
+                ON CONFLICT (partner_id, company_id) DO UPDATE SET held = COALESCE(b.held, 0) + EXCLUDED.held;
+            END;
+            $$ LANGUAGE plpgsql;
+
+            CREATE OR REPLACE FUNCTION customer_credit_withdrawal_held() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'pending' THEN
+                    PERFORM customer_credit_balance_hold(OLD.partner_id, OLD.company_id, -COALESCE(OLD.amount, 0));
+                END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'pending' THEN
+                    PERFORM customer_credit_balance_hold(NEW.partner_id, NEW.company_id, COALESCE(NEW.amount, 0));
+                END IF;
+                RETURN NULL;
+            END;
+            $$ LANGUAGE plpgsql;
+
+            DROP TRIGGER IF EXISTS customer_credit_withdrawal_held ON customer_credit_withdrawal;
+            CREATE TRIGGER customer_credit_withdrawal_held
+                AFTER INSERT OR DELETE OR UPDATE OF partner_id, company_id, amount, state ON customer_credit_withdrawal
+                FOR EACH ROW EXECUTE FUNCTION customer_credit_withdrawal_held();
+            """
+        )
+        self._rebuild_held()
 
     @api.model
     def _read_balances(self, partners, company):

@@ -33,7 +33,7 @@ class CustomerCreditDue(models.Model):
     due_since = fields.Date(readonly=True, help="Date of the movement after which the balance stayed negative.")
     period_line_id = fields.Many2one("customer.credit.line", string="Due Since Movement", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
-    last_reminder_id = fields.Many2one("customer.credit.reminder", readonly=True)
+    last_reminder_id = fields.Many2one("customer.credit.reminder", string="Last Reminder Sent", readonly=True)
     last_level_id = fields.Many2one("customer.credit.reminder.level", string="Last Reminder", readonly=True)
     last_reminder_date = fields.Datetime(string="Last Reminder On", readonly=True)
     reminder_count = fields.Integer(string="Reminders", readonly=True)

@@ -12,7 +12,7 @@ import psycopg2
 from psycopg2 import errorcodes
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.tools import float_compare, float_round, format_amount
 
 MANAGER_KINDS = {"granted", "withdraw", "adjust", "transfer", "cancel", "expire"}
@@ -30,6 +30,11 @@ CANCELLABLE_ORIGINS = {"manual", "granted", "pos", "website", "adjust"}
 # Larger amounts are refused: no shop takes such credit, and float rounding stops being exact.
 MAX_AMOUNT = 1e12
 KEY_MAX_LENGTH = 128
+# what ``_lock`` read of each locked customer, ``{(partner id, company id): (balance, overdraft, lot ids,
+# held)}``,
+# kept in the cursor's precommit data (cleared at commit and rollback) until the movement writes its
+# ledger lines
+LOCK_MEMO = "customer_credit.locked"
 
 
 class _ServiceToken:
@@ -588,9 +593,25 @@ class CustomerCreditService(models.AbstractModel):
 
     @api.model
     def _held_amounts(self, partners, company):
-        """``{partner id: amount held}`` for many customers at once: the hook the channels extend
-        (pending withdrawal requests); nothing is held by default."""
-        return dict.fromkeys(partners.ids, 0.0)
+        """``{partner id: amount held}`` for many customers at once (pending withdrawal requests), from
+        their stored balances: one query, none for a customer the movement under way has locked."""
+        held = dict.fromkeys(partners.ids, 0.0)
+        unlocked = []
+        for partner in partners:
+            locked = self._locked(partner, company)
+            if locked is None:
+                unlocked.append(partner.id)
+            else:
+                held[partner.id] = locked[3]
+        if unlocked:
+            self.env["customer.credit.withdrawal"].flush_model(["partner_id", "company_id", "amount", "state"])
+            self.env.cr.execute(
+                "SELECT partner_id, held FROM customer_credit_balance WHERE partner_id = ANY(%s) AND company_id = %s",
+                (unlocked, company.id),
+            )
+            for partner_id, amount in self.env.cr.fetchall():
+                held[partner_id] = amount or 0.0
+        return held
 
     # ------------------------------------------------------------------
     # Helpers
@@ -875,11 +896,16 @@ class CustomerCreditService(models.AbstractModel):
                 continue
             if isinstance(value, bool) or not isinstance(value, int):
                 raise UserError(self.env._("A credit movement links to documents by their id."))
-            record = self.env[Line._fields[fname].comodel_name].sudo().browse(value).exists()
-            if not record:
-                raise UserError(self.env._("The document linked to a credit movement does not exist."))
-            record_company = record["company_id"] if "company_id" in record._fields else company
-            owner = next((record[f] for f in ("commercial_partner_id", "partner_id") if f in record._fields), None)
+            record = self.env[Line._fields[fname].comodel_name].sudo().browse(value)
+            try:
+                # reading the document's company tells whether it exists (no query when the channel
+                # just wrote it, e.g. the POS order and payment)
+                if "company_id" not in record._fields and not record.exists():
+                    raise MissingError(record._name)
+                record_company = record["company_id"] if "company_id" in record._fields else company
+                owner = next((record[f] for f in ("commercial_partner_id", "partner_id") if f in record._fields), None)
+            except MissingError:
+                raise UserError(self.env._("The document linked to a credit movement does not exist.")) from None
             if (record_company and record_company != company) or (
                 owner and owner.commercial_partner_id not in partners
             ):
@@ -931,16 +957,25 @@ class CustomerCreditService(models.AbstractModel):
         Odoo on fresh data: a balance can never be spent twice.
         """
         self.env.flush_all()
+        memo = self.env.cr.precommit.data.setdefault(LOCK_MEMO, {})
         for partner in sorted(partners, key=lambda p: p.id):
             try:
-                # one statement: the lots locked, then the customer's lock counter bumped
+                # one statement: the lots locked, the customer's lock counter bumped, and what the
+                # movement reads next (the stored balance, the active lots), as of the lock
                 self.env.cr.execute(
                     """WITH lots AS (
-                           SELECT id FROM customer_credit WHERE partner_id = %(partner)s AND company_id = %(company)s
+                           SELECT id, state FROM customer_credit
+                            WHERE partner_id = %(partner)s AND company_id = %(company)s
                               FOR UPDATE
+                       ), bump AS (
+                           UPDATE res_partner SET credit_lock_seq = COALESCE(credit_lock_seq, 0) + 1
+                            WHERE id = %(partner)s AND (SELECT COUNT(*) FROM lots) >= 0
+                        RETURNING id
                        )
-                       UPDATE res_partner SET credit_lock_seq = COALESCE(credit_lock_seq, 0) + 1
-                        WHERE id = %(partner)s AND (SELECT COUNT(*) FROM lots) >= 0""",
+                       SELECT (SELECT COUNT(*) FROM bump), COALESCE(b.balance, 0), COALESCE(b.overdraft, 0),
+                              ARRAY(SELECT id FROM lots WHERE state = 'active' ORDER BY id), COALESCE(b.held, 0)
+                         FROM (SELECT 1) one
+                    LEFT JOIN customer_credit_balance b ON b.partner_id = %(partner)s AND b.company_id = %(company)s""",
                     {"partner": partner.id, "company": company.id},
                 )
             except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure) as error:
@@ -953,10 +988,20 @@ class CustomerCreditService(models.AbstractModel):
                         "nothing was recorded. Please try again in a moment."
                     )
                 ) from error
+            _bumped, balance, overdraft, lot_ids, held = self.env.cr.fetchone()
+            # a concurrent change of this customer since our snapshot fails the statement above, so
+            # these are the customer's current figures until the movement writes its ledger lines (or
+            # a withdrawal request of the customer changes)
+            memo[partner.id, company.id] = (balance, overdraft, lot_ids, held)
         # what this transaction read of credit before holding the lock is read again
         self.env["customer.credit"].invalidate_model()
         self.env["customer.credit.line"].invalidate_model()
         self.env["res.partner"].invalidate_model(["credit_available", "credit_due", "credit_pos_lots"])
+
+    def _locked(self, partner, company):
+        """What ``_lock`` read of ``partner`` (``(balance, overdraft, active lot ids, held)``), or None when
+        the customer is not locked by the movement under way."""
+        return self.env.cr.precommit.data.get(LOCK_MEMO, {}).get((partner.id, company.id))
 
     def _usable_lots(self, partner, company, product=None, all_products=False):
         """Lots that can be spent now: generic ones and those of ``product`` (one product or
@@ -972,7 +1017,12 @@ class CustomerCreditService(models.AbstractModel):
         ]
         if not all_products:
             domain += ["|", ("credit_type", "=", "generic"), ("product_id", "in", product.ids if product else [])]
-        lots = self.env["customer.credit"].sudo().search(domain)
+        locked = self._locked(partner, company)
+        if locked is None:
+            lots = self.env["customer.credit"].sudo().search(domain)
+        else:
+            # under the lock: the active lots it read, filtered here (one read of their fields)
+            lots = self.env["customer.credit"].sudo().browse(locked[2]).filtered_domain(domain)
 
         def order(lot):
             return (
@@ -985,7 +1035,11 @@ class CustomerCreditService(models.AbstractModel):
         return lots.sorted(order)
 
     def _stored_balance(self, partner, company):
-        """The customer's stored sums (``customer.credit.balance``): one indexed row."""
+        """The customer's stored sums (``customer.credit.balance``): one indexed row, already read by
+        the lock when the customer is locked."""
+        locked = self._locked(partner, company)
+        if locked is not None:
+            return locked[:2]
         self.env.cr.execute(
             "SELECT balance, overdraft FROM customer_credit_balance WHERE partner_id = %s AND company_id = %s",
             (partner.id, company.id),
@@ -1024,14 +1078,21 @@ class CustomerCreditService(models.AbstractModel):
     def _available_credits(self, partners, company):
         """``{partner id: (available, due)}``: what ``_get_balances`` says of the generic spend of each
         one's commercial partner (``available``) and of what it owes, for any number of customers in
-        one query (and one for the amounts held): the till loads them by the hundred, screens read
+        one query (the amounts held included): the till loads them by the hundred, screens read
         them one by one, and a balance is one stored row whatever the customer's history."""
         ids = [partner_id for partner_id in partners.ids if partner_id]
+        return {row[0]: row[2:] for row in self._available_credit_rows(ids, company)}
+
+    def _available_credit_rows(self, ids, company, of_commercial=False):
+        """``[(partner id, commercial partner id, available, due)]`` of the partners ``ids`` (with
+        ``of_commercial``: of all the active contacts of the commercial partners ``ids``), as
+        ``_available_credits`` says."""
         if not ids:
-            return {}
+            return []
         Partner = self.env["res.partner"].sudo().with_company(company)
         Partner.flush_model(["commercial_partner_id", "credit_allow_overdraft", "credit_overdraft_limit"])
         self.env["customer.credit"].flush_model(["partner_id", "company_id", "credit_type", "state", "expiry_date"])
+        self.env["customer.credit.withdrawal"].flush_model(["partner_id", "company_id", "amount", "state"])
         allowed_by_default = Partner._fields["credit_allow_overdraft"].get_company_dependent_fallback(Partner)
         # Odoo 18 keeps company-dependent values as JSONB, one key per company; a customer allowed an
         # overdraft without a limit of their own has the company's default limit
@@ -1040,7 +1101,7 @@ class CustomerCreditService(models.AbstractModel):
             SELECT p.id, cp.id, b.partner_id IS NOT NULL, COALESCE(b.generic, 0), COALESCE(b.overdraft, 0),
                    COALESCE((cp.credit_allow_overdraft ->> %(key)s)::bool, %(allowed)s),
                    COALESCE((cp.credit_overdraft_limit ->> %(key)s)::float8, co.credit_overdraft_limit, 0),
-                   cur.rounding, x.expiry_dates, x.balances
+                   cur.rounding, x.expiry_dates, x.balances, COALESCE(b.held, 0)
               FROM res_partner p
               JOIN res_partner cp ON cp.id = COALESCE(p.commercial_partner_id, p.id)
               JOIN res_company co ON co.id = %(company)s
@@ -1052,25 +1113,47 @@ class CustomerCreditService(models.AbstractModel):
                      WHERE c.partner_id = b.partner_id AND c.company_id = b.company_id AND c.state = 'active'
                        AND c.credit_type = 'generic' AND c.expiry_date <= CURRENT_DATE + 1
                    ) x ON b.partner_id IS NOT NULL
-             WHERE p.id = ANY(%(ids)s)
+             WHERE (%(of_commercial)s AND p.commercial_partner_id = ANY(%(ids)s) AND p.active)
+                OR (NOT %(of_commercial)s AND p.id = ANY(%(ids)s))
             """,
-            {"ids": ids, "company": company.id, "key": str(company.id), "allowed": bool(allowed_by_default)},
+            {
+                "ids": ids,
+                "of_commercial": of_commercial,
+                "company": company.id,
+                "key": str(company.id),
+                "allowed": bool(allowed_by_default),
+            },
         )
         rows = self.env.cr.fetchall()
-        held = self._held_amounts(self.env["res.partner"].browse({row[1] for row in rows if row[2]}), company)
         # the user's today is at most a day from the database's: lots that may be past their expiry
         # date were read with their date, and only then is the user's today needed
         today = fields.Date.context_today(self) if any(row[8] for row in rows) else None
-        result = {}
-        for partner_id, commercial_id, _has, generic, overdraft, allowed, limit, rounding, dates, balances in rows:
+        result = []
+        for (
+            partner_id,
+            commercial_id,
+            _has,
+            generic,
+            overdraft,
+            allowed,
+            limit,
+            rounding,
+            dates,
+            balances,
+            held,
+        ) in rows:
             generic -= sum(
                 balance for expiry, balance in zip(dates or [], balances or [], strict=True) if expiry < today
             )
             limit = limit if allowed else 0.0
-            available = max(generic + overdraft - held.get(commercial_id, 0.0) + limit, 0.0)
-            result[partner_id] = (
-                float_round(available, precision_rounding=rounding),
-                float_round(max(-overdraft, 0.0), precision_rounding=rounding),
+            available = max(generic + overdraft - held + limit, 0.0)
+            result.append(
+                (
+                    partner_id,
+                    commercial_id,
+                    float_round(available, precision_rounding=rounding),
+                    float_round(max(-overdraft, 0.0), precision_rounding=rounding),
+                )
             )
         return result
 
@@ -1200,11 +1283,13 @@ class CustomerCreditService(models.AbstractModel):
             balances[partner] = currency.round(before + entry["amount"])
             vals_list.append(
                 {
+                    # the currency before the amounts: the ORM puts the new line in its cache in this
+                    # order, and rounds each amount with the currency it already has
+                    "currency_id": currency.id,
                     "name": label,
                     "operation_ref": operation_ref,
                     "kind": entry.get("kind", kind),
                     "amount": entry["amount"],
-                    "currency_id": currency.id,
                     "company_id": company.id,
                     "partner_id": partner.id,
                     "lot_id": lot.id,
@@ -1221,6 +1306,10 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         lines = Line.create(vals_list)
+        # the customers' figures read by the lock are now out of date
+        memo = self.env.cr.precommit.data.get(LOCK_MEMO, {})
+        for partner in partner_totals:
+            memo.pop((partner.id, company.id), None)
         # ``customer_credit_quiet`` (the till): the ledger line and the order are the history, the
         # receipt tells the customer: no lot chatter, no mail
         quiet = self.env.context.get("customer_credit_quiet")
@@ -1278,11 +1367,26 @@ class CustomerCreditService(models.AbstractModel):
             return False
         if self.env.context.get("customer_credit_orm_post"):
             return False
-        accounts = self.env["account.account"].browse({vals["account_id"] for vals in line_vals})
-        if any(account.deprecated or account.account_type == "off_balance" for account in accounts):
+        # the accounts in one query: none deprecated nor off balance, each one of the company's (or of
+        # a parent company's)
+        account_ids = list({vals["account_id"] for vals in line_vals})
+        self.env["account.account"].flush_model(["deprecated", "account_type", "company_ids"])
+        Account = self.env["account.account"]
+        Account.flush_model(["reconcile"])
+        self.env.cr.execute(
+            """SELECT a.id, a.reconcile FROM account_account a
+                WHERE a.id = ANY(%s) AND NOT COALESCE(a.deprecated, FALSE) AND a.account_type != 'off_balance'
+                  AND EXISTS (SELECT 1 FROM account_account_res_company_rel r
+                               WHERE r.account_account_id = a.id AND r.res_company_id = ANY(%s))""",
+            (account_ids, company.parent_ids.ids),
+        )
+        rows = self.env.cr.fetchall()
+        if len(rows) != len(account_ids):
             return False
-        if accounts.filtered(lambda account: not (company.parent_ids & account.company_ids)):
-            return False
+        # their ``reconcile`` flags, which ``_insert_move`` needs, go to the cache as a read puts them
+        self.env.cache.update(
+            Account.browse([row[0] for row in rows]), Account._fields["reconcile"], [row[1] for row in rows]
+        )
         # any lock date that closes today (whatever exceptions may allow): Odoo's posting decides
         today = fields.Date.context_today(self)
         locks = [
@@ -1380,10 +1484,15 @@ class CustomerCreditService(models.AbstractModel):
             [value for row in rows for value in row],
         )
         move = self.env["account.move"].browse(move_id)
-        # what an ORM create would have told the cache: the partner's and accounts' computed totals
-        self.env["account.move.line"].invalidate_model()
-        self.env["account.move"].invalidate_model()
-        self.env["res.partner"].invalidate_model()
+        # what an ORM create would have told the cache: the computed totals (the partner's credit and
+        # debit, ...) and the lists of records that may now include the new ones; the stored values
+        # of the records already read do not change
+        for model in ("account.move.line", "account.move", "res.partner"):
+            Model = self.env[model]
+            Model.invalidate_model(
+                [name for name, field in Model._fields.items() if not field.store or field.type == "one2many"],
+                flush=False,
+            )
         return move
 
     def _move_line_vals(self, account, partner, balance, label):

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
+from .customer_credit_service import LOCK_MEMO
+
 CREDIT_MANAGER = "customer_credit.group_customer_credit_manager"
 
 
@@ -47,6 +49,28 @@ class CustomerCreditWithdrawal(models.Model):
     decided_by_id = fields.Many2one("res.users", readonly=True)
     decision_date = fields.Datetime(readonly=True)
     line_ids = fields.One2many("customer.credit.line", "withdrawal_id", string="Credit Movements", readonly=True)
+
+    def init(self):
+        # the pending requests' total is kept in the customers' stored balances
+        self.env["customer.credit.balance"]._hold_init()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        requests = super().create(vals_list)
+        requests._forget_locked()
+        return requests
+
+    def write(self, vals):
+        self._forget_locked()
+        res = super().write(vals)
+        self._forget_locked()
+        return res
+
+    def _forget_locked(self):
+        """The customers' held amounts change with their requests: what the lock read is out of date."""
+        memo = self.env.cr.precommit.data.get(LOCK_MEMO, {})
+        for request in self:
+            memo.pop((request.partner_id.id, request.company_id.id), None)
 
     # ------------------------------------------------------------------
     # Business methods
@@ -217,22 +241,6 @@ class CustomerCreditWithdrawal(models.Model):
 
 class CustomerCreditService(models.AbstractModel):
     _inherit = "customer.credit.service"
-
-    def _held_amounts(self, partners, company):
-        """Pending withdrawal requests hold their amount (one query for all ``partners``)."""
-        held = super()._held_amounts(partners, company)
-        if not partners:
-            return held
-        self.env["customer.credit.withdrawal"].flush_model(["partner_id", "company_id", "amount", "state"])
-        self.env.cr.execute(
-            """SELECT partner_id, SUM(amount) FROM customer_credit_withdrawal
-                WHERE partner_id = ANY(%s) AND company_id = %s AND state = 'pending'
-             GROUP BY partner_id""",
-            (partners.ids, company.id),
-        )
-        for partner_id, amount in self.env.cr.fetchall():
-            held[partner_id] += amount
-        return held
 
     @api.model
     def _load_website_demo_data(self):

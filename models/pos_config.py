@@ -34,29 +34,31 @@ class PosConfig(models.Model):
         company = self[:1].company_id
         # contacts of a company share its credit; the figures are read as the fields compute them
         # (``_available_credits``, ``_customer_credit_pos_lots``), without loading the customers
-        Partner = self.env["res.partner"].sudo().with_company(company)
-        contacts = Partner.search_fetch([("commercial_partner_id", "in", partners.ids)], ["commercial_partner_id"])
-        credits = self.env["customer.credit.service"].sudo()._available_credits(contacts, company)
-        lots = Partner._customer_credit_pos_lots(set(contacts.commercial_partner_id.ids), company)
+        rows = (
+            self.env["customer.credit.service"].sudo()._available_credit_rows(partners.ids, company, of_commercial=True)
+        )
+        lots = self.env["res.partner"].sudo()._customer_credit_pos_lots({row[1] for row in rows}, company)
         payload = [
             {
-                "id": contact.id,
-                "credit_available": credits.get(contact.id, (0.0, 0.0))[0],
-                "credit_due": credits.get(contact.id, (0.0, 0.0))[1],
-                "credit_pos_lots": lots.get(contact.commercial_partner_id.id, []),
+                "id": partner_id,
+                "credit_available": available,
+                "credit_due": due,
+                "credit_pos_lots": lots.get(commercial_id, []),
             }
-            for contact in contacts
+            for partner_id, commercial_id, available, due in rows
         ]
         for config in self:
             config._notify("CUSTOMER_CREDIT", payload)
 
     def _customer_credit_open_configs(self, company):
-        sessions = (
-            self.env["pos.session"]
-            .sudo()
-            .search([("state", "!=", "closed"), ("config_id.company_id", "=", company.id)])
+        """The points of sale of ``company`` with a session not closed (one query)."""
+        self.env["pos.session"].flush_model(["state", "config_id"])
+        self.env.cr.execute(
+            """SELECT DISTINCT s.config_id FROM pos_session s JOIN pos_config c ON c.id = s.config_id
+                WHERE s.state != 'closed' AND c.company_id = %s""",
+            (company.id,),
         )
-        return sessions.config_id
+        return self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
 
     # ------------------------------------------------------------------
     # Credit top-up at the till

@@ -414,10 +414,13 @@ class PosOrder(models.Model):
         it back). Like the credit payments, never raises for credit: a failure is logged, posted on
         the order and given to the credit managers; database errors are re-raised for Odoo's retry."""
         self.ensure_one()
-        product = self.env["pos.config"]._customer_credit_topup_product()
-        if not product:
+        # the product's id from the (cached) xml id: most orders have no top-up line to look at
+        product_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "customer_credit.product_credit_topup", raise_if_not_found=False
+        )
+        if not product_id:
             return
-        for line in self.lines.filtered(lambda line: line.product_id == product):
+        for line in self.lines.filtered(lambda line: line.product_id.id == product_id):
             if self.currency_id.is_zero(line.price_subtotal):
                 continue
             try:

@@ -109,7 +109,8 @@ class CustomerCreditCommon(TransactionCase):
 
     def assert_stored_balances(self, company, ledger, lots):
         """The stored balance of each customer (``customer.credit.balance``) is their ledger: the
-        total, their generic and product-specific lots that are not ended, and the lines without lot."""
+        total, their generic and product-specific lots that are not ended, the lines without lot, and
+        what their pending withdrawal requests hold."""
         self.env.flush_all()
         stored = {
             row.partner_id: row
@@ -124,7 +125,13 @@ class CustomerCreditCommon(TransactionCase):
             row = stored.get(partner)
             self.assertTrue(row, f"{partner.name} has ledger lines and no stored balance")
             live = lots.filtered(lambda lot, p=partner: lot.partner_id == p and not lot.end_state)
+            pending = (
+                self.env["customer.credit.withdrawal"]
+                .sudo()
+                .search([("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "pending")])
+            )
             expected = {
+                "held": sum(pending.mapped("amount")),
                 "balance": ledger.get(partner, 0.0),
                 "generic": sum(live.filtered(lambda lot: lot.credit_type == "generic").mapped("balance")),
                 "product": sum(live.filtered(lambda lot: lot.credit_type == "product").mapped("balance")),
