@@ -119,7 +119,8 @@ class CustomerCreditBalance(models.Model):
             """
             UPDATE customer_credit_balance b SET held = 0
              WHERE (%(all)s OR b.partner_id = ANY(%(ids)s)) AND b.held IS DISTINCT FROM 0;
-            INSERT INTO customer_credit_balance AS b (partner_id, company_id, balance, generic, product, overdraft, held)
+            INSERT INTO customer_credit_balance AS b
+                        (partner_id, company_id, balance, generic, product, overdraft, held)
                  SELECT w.partner_id, w.company_id, 0, 0, 0, 0, SUM(w.amount)
                    FROM customer_credit_withdrawal w
                   WHERE w.state = 'pending' AND (%(all)s OR w.partner_id = ANY(%(ids)s))
