@@ -40,7 +40,9 @@ class CustomerCredit(models.Model):
     )
     product_id = fields.Many2one("product.product", readonly=True, check_company=True, ondelete="restrict")
     amount = fields.Monetary(string="Initial Amount", readonly=True)
-    balance = fields.Monetary(string="Remaining Balance", compute="_compute_balance", store=True)
+    # the sum of the lot's ledger lines, kept by the ledger's trigger in the statement that writes
+    # each line (``customer.credit.balance``), whatever the length of the lot's history
+    balance = fields.Monetary(string="Remaining Balance", readonly=True)
     end_state = fields.Selection([("expired", "Expired"), ("cancelled", "Cancelled")], readonly=True, copy=False)
     state = fields.Selection(
         [("active", "Active"), ("used", "Used"), ("expired", "Expired"), ("cancelled", "Cancelled")],
@@ -90,13 +92,6 @@ class CustomerCredit(models.Model):
             ["partner_id", "company_id", "expiry_date"],
             where="state = 'active'",
         )
-
-    @api.depends("line_ids.amount")
-    def _compute_balance(self):
-        groups = self.env["customer.credit.line"]._read_group([("lot_id", "in", self.ids)], ["lot_id"], ["amount:sum"])
-        totals = {lot.id: total for lot, total in groups}
-        for lot in self:
-            lot.balance = totals.get(lot.id, 0.0)
 
     @api.depends("balance", "end_state")
     def _compute_state(self):

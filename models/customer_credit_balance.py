@@ -48,7 +48,8 @@ class CustomerCreditBalance(models.Model):
                 lot_type varchar;
             BEGIN
                 IF p_lot IS NOT NULL THEN
-                    SELECT credit_type INTO lot_type FROM customer_credit WHERE id = p_lot;
+                    UPDATE customer_credit SET balance = COALESCE(balance, 0) + p_amount WHERE id = p_lot
+                    RETURNING credit_type INTO lot_type;
                 END IF;
                 INSERT INTO customer_credit_balance AS b (partner_id, company_id, balance, generic, product, overdraft)
                      VALUES (p_partner, p_company, p_amount,
@@ -94,6 +95,11 @@ class CustomerCreditBalance(models.Model):
         where = "" if partners is None else "WHERE l.partner_id = ANY(%(ids)s)"
         self.env.cr.execute(
             f"""
+            UPDATE customer_credit c SET balance = COALESCE(t.total, 0)
+              FROM customer_credit c2
+         LEFT JOIN (SELECT lot_id, SUM(amount) AS total FROM customer_credit_line GROUP BY lot_id) t ON t.lot_id = c2.id
+             WHERE c.id = c2.id AND (%(all)s OR c.partner_id = ANY(%(ids)s))
+               AND c.balance IS DISTINCT FROM COALESCE(t.total, 0);
             DELETE FROM customer_credit_balance WHERE %(all)s OR partner_id = ANY(%(ids)s);
             INSERT INTO customer_credit_balance (partner_id, company_id, balance, generic, product, overdraft)
                  SELECT l.partner_id, l.company_id, SUM(l.amount),
@@ -110,6 +116,7 @@ class CustomerCreditBalance(models.Model):
         if tools.sql.table_exists(self.env.cr, "customer_credit_withdrawal"):
             self._rebuild_held(partners)
         self.invalidate_model()
+        self.env["customer.credit"].invalidate_model(["balance"])
 
     @api.model
     def _rebuild_held(self, partners=None):

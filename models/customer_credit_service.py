@@ -11,7 +11,7 @@ from datetime import date
 import psycopg2
 from psycopg2 import errorcodes
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.tools import float_compare, float_round, format_amount
 
@@ -773,7 +773,14 @@ class CustomerCreditService(models.AbstractModel):
         account.ensure_one()
         if account in self.env["res.company"]._customer_credit_accounts():
             raise UserError(self.env._("Credit cannot be paid into the Customer Credit account itself."))
-        if company not in account.company_ids and not (company.parent_ids & account.company_ids):
+        # the company's account or a parent company's (one query, without loading the account)
+        account.flush_recordset(["company_ids"])
+        self.env.cr.execute(
+            """SELECT 1 FROM account_account_res_company_rel
+                WHERE account_account_id = %s AND res_company_id = ANY(%s) LIMIT 1""",
+            (account.id, company.parent_ids.ids),
+        )
+        if not self.env.cr.fetchone():
             raise UserError(self.env._("The account %s belongs to another company.", account.display_name))
 
     def _check_invoice(self, invoice, partner, company, currency, amount):
@@ -1306,6 +1313,10 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         lines = Line.create(vals_list)
+        # the lots' balances were moved by the ledger's trigger: read again, and their state follows
+        lots = lines.lot_id
+        lots.invalidate_recordset(["balance"], flush=False)
+        lots.modified(["balance"])
         # the customers' figures read by the lock are now out of date
         memo = self.env.cr.precommit.data.get(LOCK_MEMO, {})
         for partner in partner_totals:
@@ -1351,6 +1362,8 @@ class CustomerCreditService(models.AbstractModel):
                     "ref": label,
                     "partner_id": partners[0].id if len(partners) == 1 else False,
                     "currency_id": currency.id,
+                    # a credit movement is no sales document: no sales team (not the user's by default)
+                    **({"team_id": False} if "team_id" in self.env["account.move"]._fields else {}),
                     "line_ids": [(0, 0, vals) for vals in line_vals],
                 }
             )
@@ -1410,7 +1423,6 @@ class CustomerCreditService(models.AbstractModel):
         currency = company.currency_id
         total = currency.round(sum(vals["debit"] for vals in line_vals))
         commercial = partner.commercial_partner_id if partner else None
-        defaults = self.env["account.move"].with_company(company).default_get(["team_id"])
         cr = self.env.cr
         cr.execute(
             """
@@ -1448,7 +1460,7 @@ class CustomerCreditService(models.AbstractModel):
                 "date": date,
                 "total": total,
                 "checked": journal.autocheck_on_post,
-                "team": defaults.get("team_id") or None,
+                "team": None,
                 "uid": self.env.uid,
             },
         )
@@ -1488,12 +1500,17 @@ class CustomerCreditService(models.AbstractModel):
         # debit, ...) and the lists of records that may now include the new ones; the stored values
         # of the records already read do not change
         for model in ("account.move.line", "account.move", "res.partner"):
-            Model = self.env[model]
-            Model.invalidate_model(
-                [name for name, field in Model._fields.items() if not field.store or field.type == "one2many"],
-                flush=False,
-            )
+            self.env[model].invalidate_model(self._volatile_fields(model), flush=False)
         return move
+
+    @api.model
+    @tools.ormcache("model_name")
+    def _volatile_fields(self, model_name):
+        """The fields of ``model_name`` that entries written in SQL may change on records already in
+        the cache: the computed ones that are not stored, and the one2many lists."""
+        return tuple(
+            name for name, field in self.env[model_name]._fields.items() if not field.store or field.type == "one2many"
+        )
 
     def _move_line_vals(self, account, partner, balance, label):
         return {
