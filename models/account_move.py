@@ -20,12 +20,13 @@ class AccountMove(models.Model):
         return res
 
     @api.model
-    def _customer_credit_next_name(self, journal, date):
+    def _customer_credit_next_name(self, journal, date, code=None):
         """``(name, prefix, number)`` of the next entry of the Customer Credit ``journal`` at ``date``: the
-        journal's code, the year, and a number that only grows (a rolled-back posting leaves a gap)."""
+        journal's code (``code`` when the caller has read it), the year, and a number that only grows (a
+        rolled-back posting leaves a gap)."""
         self.env.cr.execute("SELECT nextval(%s)", (CREDIT_MOVE_SEQUENCE,))
         number = self.env.cr.fetchone()[0]
-        prefix = f"{journal.code}/{date.year}/"
+        prefix = f"{code or journal.code}/{date.year}/"
         return f"{prefix}{number:06d}", prefix, number
 
     def _set_next_sequence(self):

@@ -1028,8 +1028,20 @@ class CustomerCreditService(models.AbstractModel):
         if locked is None:
             lots = self.env["customer.credit"].sudo().search(domain)
         else:
-            # under the lock: the active lots it read, filtered here (one read of their fields)
-            lots = self.env["customer.credit"].sudo().browse(locked[2]).filtered_domain(domain)
+            # under the lock: the active lots it read, filtered here as ``domain`` (one read of their fields)
+            product_ids = set(product.ids) if product else set()
+            lots = (
+                self.env["customer.credit"]
+                .sudo()
+                .browse(locked[2])
+                .filtered(
+                    lambda lot: (
+                        lot.state == "active"
+                        and (not lot.expiry_date or lot.expiry_date >= today)
+                        and (all_products or lot.credit_type == "generic" or lot.product_id.id in product_ids)
+                    )
+                )
+            )
 
         def order(lot):
             return (
@@ -1313,9 +1325,16 @@ class CustomerCreditService(models.AbstractModel):
                 }
             )
         lines = Line.create(vals_list)
-        # the lots' balances were moved by the ledger's trigger: read again, and their state follows
-        lots = lines.lot_id
-        lots.invalidate_recordset(["balance"], flush=False)
+        # the ledger's trigger moved the lots' balances to their lines' ``lot_balance_after``: that
+        # goes to the cache (a lot moved by several lines is read again), and their state follows
+        after = {}
+        for vals in vals_list:
+            if vals["lot_id"]:
+                after.setdefault(vals["lot_id"], []).append(vals["lot_balance_after"])
+        lots = Lot.browse(list(after))
+        once = lots.filtered(lambda lot: len(after[lot.id]) == 1)
+        self.env.cache.update(once, Lot._fields["balance"], [after[lot.id][0] for lot in once])
+        (lots - once).invalidate_recordset(["balance"], flush=False)
         lots.modified(["balance"])
         # the customers' figures read by the lock are now out of date
         memo = self.env.cr.precommit.data.get(LOCK_MEMO, {})
@@ -1348,8 +1367,9 @@ class CustomerCreditService(models.AbstractModel):
             line_vals.append(self._move_line_vals(account, partner, currency.round(balance), line_label))
         line_vals = [vals for vals in line_vals if vals["debit"] or vals["credit"]]
         partners = list(partner_totals)
-        if self._can_insert_move(company, currency, line_vals):
-            return self._insert_move(company, partners[0] if len(partners) == 1 else None, line_vals, label)
+        plan = self._can_insert_move(company, currency, line_vals)
+        if plan:
+            return self._insert_move(company, partners[0] if len(partners) == 1 else None, line_vals, label, plan)
         move = (
             self.env["account.move"]
             .with_env(service_env(self.env))
@@ -1374,42 +1394,42 @@ class CustomerCreditService(models.AbstractModel):
     def _can_insert_move(self, company, currency, line_vals):
         """Whether the entry may take the direct way of ``_insert_move``: a plain entry in the company
         currency, on active accounts of the company, in an unsecured journal, at a date no lock date
-        closes. Anything else goes through ``account.move.create`` and ``_post``."""
-        journal = company.credit_journal_id
-        if currency != company.currency_id or journal.restrict_mode_hash_table or not journal.active:
-            return False
-        if self.env.context.get("customer_credit_orm_post"):
-            return False
-        # the accounts in one query: none deprecated nor off balance, each one of the company's (or of
-        # a parent company's)
-        account_ids = list({vals["account_id"] for vals in line_vals})
-        self.env["account.account"].flush_model(["deprecated", "account_type", "company_ids"])
-        Account = self.env["account.account"]
-        Account.flush_model(["reconcile"])
-        self.env.cr.execute(
-            """SELECT a.id, a.reconcile FROM account_account a
-                WHERE a.id = ANY(%s) AND NOT COALESCE(a.deprecated, FALSE) AND a.account_type != 'off_balance'
-                  AND EXISTS (SELECT 1 FROM account_account_res_company_rel r
-                               WHERE r.account_account_id = a.id AND r.res_company_id = ANY(%s))""",
-            (account_ids, company.parent_ids.ids),
-        )
-        rows = self.env.cr.fetchall()
-        if len(rows) != len(account_ids):
-            return False
-        # their ``reconcile`` flags, which ``_insert_move`` needs, go to the cache as a read puts them
-        self.env.cache.update(
-            Account.browse([row[0] for row in rows]), Account._fields["reconcile"], [row[1] for row in rows]
-        )
+        closes. Anything else goes through ``account.move.create`` and ``_post``.
+
+        Returns what ``_insert_move`` needs (the journal's code and auto-check, the accounts'
+        ``reconcile``), read in one query, or None."""
+        if currency != company.currency_id or self.env.context.get("customer_credit_orm_post"):
+            return None
         # any lock date that closes today (whatever exceptions may allow): Odoo's posting decides
         today = fields.Date.context_today(self)
-        locks = [
-            parent[fname]
-            for parent in company.parent_ids | company
-            for fname in ("fiscalyear_lock_date", "hard_lock_date")
-        ]
-        return not any(lock and lock >= today for lock in locks)
+        parents = company.parent_ids | company
+        if any(
+            lock and lock >= today for lock in parents.mapped("fiscalyear_lock_date") + parents.mapped("hard_lock_date")
+        ):
+            return None
+        # the journal active and unsecured; the accounts none deprecated nor off balance, each one of
+        # the company's (or of a parent company's)
+        account_ids = list({vals["account_id"] for vals in line_vals})
+        self.env["account.journal"].flush_model(["code", "active", "restrict_mode_hash_table", "autocheck_on_post"])
+        self.env["account.account"].flush_model(["deprecated", "account_type", "company_ids", "reconcile"])
+        self.env.cr.execute(
+            """SELECT j.code, j.autocheck_on_post,
+                      (SELECT json_object_agg(a.id, COALESCE(a.reconcile, FALSE)) FROM account_account a
+                        WHERE a.id = ANY(%(accounts)s) AND NOT COALESCE(a.deprecated, FALSE)
+                          AND a.account_type != 'off_balance'
+                          AND EXISTS (SELECT 1 FROM account_account_res_company_rel r
+                                       WHERE r.account_account_id = a.id AND r.res_company_id = ANY(%(companies)s)))
+                 FROM account_journal j
+                WHERE j.id = %(journal)s AND j.active AND NOT COALESCE(j.restrict_mode_hash_table, FALSE)""",
+            {"accounts": account_ids, "companies": parents.ids, "journal": company.credit_journal_id.id},
+        )
+        row = self.env.cr.fetchone()
+        reconcile = {int(account_id): flag for account_id, flag in ((row and row[2]) or {}).items()}
+        if not row or len(reconcile) != len(account_ids):
+            return None
+        return {"code": row[0], "checked": row[1], "reconcile": reconcile}
 
-    def _insert_move(self, company, partner, line_vals, label):
+    def _insert_move(self, company, partner, line_vals, label, plan):
         """Post the entry of a movement with two INSERTs: the values ``account.move.create`` + ``_post``
         store for a plain, balanced, untaxed entry in the company currency (``_can_insert_move``).
 
@@ -1419,7 +1439,7 @@ class CustomerCreditService(models.AbstractModel):
         lock, in the transaction that writes the ledger lines."""
         journal = company.credit_journal_id
         date = fields.Date.context_today(self)
-        name, prefix, number = self.env["account.move"]._customer_credit_next_name(journal, date)
+        name, prefix, number = self.env["account.move"]._customer_credit_next_name(journal, date, plan["code"])
         currency = company.currency_id
         total = currency.round(sum(vals["debit"] for vals in line_vals))
         commercial = partner.commercial_partner_id if partner else None
@@ -1459,16 +1479,13 @@ class CustomerCreditService(models.AbstractModel):
                 "display_name": partner.display_name if partner else f"#Created by: {self.env.user.name}",
                 "date": date,
                 "total": total,
-                "checked": journal.autocheck_on_post,
+                "checked": plan["checked"],
                 "team": None,
                 "uid": self.env.uid,
             },
         )
         move_id = cr.fetchone()[0]
-        reconcilable = {
-            account.id: account.reconcile
-            for account in self.env["account.account"].browse({vals["account_id"] for vals in line_vals})
-        }
+        reconcilable = plan["reconcile"]
         rows = []
         for vals in line_vals:
             balance = currency.round(vals["debit"] - vals["credit"])
