@@ -98,12 +98,17 @@ class CustomerCreditCommon(TransactionCase):
                     0,
                     f"GL {gl.get(partner, 0.0)} != -ledger {ledger.get(partner, 0.0)} for {partner.name}",
                 )
-            # lots agree with their ledger lines
+            # lots agree with their ledger lines, as stored (the ledger's trigger keeps their balance), and
+            # their state with their balance
+            self.env.flush_all()
+            self.env.invalidate_all()
             lots = self.env["customer.credit"].sudo().search([("company_id", "=", company.id)])
             for lot in lots:
                 self.assertEqual(
                     company.currency_id.compare_amounts(lot.balance, sum(lot.line_ids.mapped("amount"))), 0
                 )
+                positive = company.currency_id.compare_amounts(lot.balance, 0.0) > 0
+                self.assertEqual(lot.state, lot.end_state or ("active" if positive else "used"), lot.name)
             # (called through the class: the POS test classes borrow this method)
             CustomerCreditCommon.assert_stored_balances(self, company, ledger, lots)
 
