@@ -30,10 +30,9 @@ CANCELLABLE_ORIGINS = {"manual", "granted", "pos", "website", "adjust"}
 # Larger amounts are refused: no shop takes such credit, and float rounding stops being exact.
 MAX_AMOUNT = 1e12
 KEY_MAX_LENGTH = 128
-# what ``_lock`` read of each locked customer, ``{(partner id, company id): (balance, overdraft, lot ids,
-# held)}``,
-# kept in the cursor's precommit data (cleared at commit and rollback) until the movement writes its
-# ledger lines
+# what ``_lock`` read of each locked customer, ``{(partner id, company id): (balance, overdraft, active
+# lot ids, held)}``, kept in the cursor's precommit data (cleared at commit and rollback) until the
+# movement writes its ledger lines
 LOCK_MEMO = "customer_credit.locked"
 
 
@@ -968,7 +967,7 @@ class CustomerCreditService(models.AbstractModel):
         for partner in sorted(partners, key=lambda p: p.id):
             try:
                 # one statement: the lots locked, the customer's lock counter bumped, and what the
-                # movement reads next (the stored balance, the active lots), as of the lock
+                # movement reads next (the stored balance and held amount, the active lots), as of the lock
                 self.env.cr.execute(
                     """WITH lots AS (
                            SELECT id, state FROM customer_credit
