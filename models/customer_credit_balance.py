@@ -95,11 +95,13 @@ class CustomerCreditBalance(models.Model):
         where = "" if partners is None else "WHERE l.partner_id = ANY(%(ids)s)"
         self.env.cr.execute(
             f"""
-            UPDATE customer_credit c SET balance = COALESCE(t.total, 0)
-              FROM customer_credit c2
-         LEFT JOIN (SELECT lot_id, SUM(amount) AS total FROM customer_credit_line GROUP BY lot_id) t ON t.lot_id = c2.id
-             WHERE c.id = c2.id AND (%(all)s OR c.partner_id = ANY(%(ids)s))
-               AND c.balance IS DISTINCT FROM COALESCE(t.total, 0);
+            UPDATE customer_credit c SET balance = t.total
+              FROM (SELECT lot.id, COALESCE(SUM(l.amount), 0) AS total
+                      FROM customer_credit lot
+                 LEFT JOIN customer_credit_line l ON l.lot_id = lot.id
+                     WHERE %(all)s OR lot.partner_id = ANY(%(ids)s)
+                  GROUP BY lot.id) t
+             WHERE c.id = t.id AND c.balance IS DISTINCT FROM t.total;
             DELETE FROM customer_credit_balance WHERE %(all)s OR partner_id = ANY(%(ids)s);
             INSERT INTO customer_credit_balance (partner_id, company_id, balance, generic, product, overdraft)
                  SELECT l.partner_id, l.company_id, SUM(l.amount),

@@ -1116,7 +1116,7 @@ class CustomerCreditService(models.AbstractModel):
         # overdraft without a limit of their own has the company's default limit
         self.env.cr.execute(
             """
-            SELECT p.id, cp.id, b.partner_id IS NOT NULL, COALESCE(b.generic, 0), COALESCE(b.overdraft, 0),
+            SELECT p.id, cp.id, COALESCE(b.generic, 0), COALESCE(b.overdraft, 0),
                    COALESCE((cp.credit_allow_overdraft ->> %(key)s)::bool, %(allowed)s),
                    COALESCE((cp.credit_overdraft_limit ->> %(key)s)::float8, co.credit_overdraft_limit, 0),
                    cur.rounding, x.expiry_dates, x.balances, COALESCE(b.held, 0)
@@ -1145,12 +1145,11 @@ class CustomerCreditService(models.AbstractModel):
         rows = self.env.cr.fetchall()
         # the user's today is at most a day from the database's: lots that may be past their expiry
         # date were read with their date, and only then is the user's today needed
-        today = fields.Date.context_today(self) if any(row[8] for row in rows) else None
+        today = fields.Date.context_today(self) if any(row[7] for row in rows) else None
         result = []
         for (
             partner_id,
             commercial_id,
-            _has,
             generic,
             overdraft,
             allowed,
