@@ -71,10 +71,12 @@ class PosConfig(models.Model):
 
     @api.model
     def _customer_credit_topup_product(self):
-        return (
-            self.env.ref("customer_credit.product_credit_topup", raise_if_not_found=False)
-            or self.env["product.product"]
+        """The Credit top-up product, from its cached xml id (``env.ref`` would read the product at
+        each call: a session close asks once per order)."""
+        product_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "customer_credit.product_credit_topup", raise_if_not_found=False
         )
+        return self.env["product.product"].browse(product_id or ())
 
     def _get_special_products(self):
         """The Credit top-up product is loaded in every till but never shown in the product grid."""

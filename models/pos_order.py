@@ -415,9 +415,7 @@ class PosOrder(models.Model):
         the order and given to the credit managers; database errors are re-raised for Odoo's retry."""
         self.ensure_one()
         # the product's id from the (cached) xml id: most orders have no top-up line to look at
-        product_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            "customer_credit.product_credit_topup", raise_if_not_found=False
-        )
+        product_id = self.env["pos.config"]._customer_credit_topup_product().id
         if not product_id:
             return
         for line in self.lines.filtered(lambda line: line.product_id.id == product_id):

@@ -124,13 +124,20 @@ class PosSession(models.Model):
 
     def _customer_credit_reconcile(self, account, orders, kinds, invoices=None):
         """Reconcile the open items of ``account`` in the closing entry, the entries of the ``kinds`` of
-        credit movements of ``orders`` and ``invoices``."""
+        credit movements of ``orders`` and ``invoices``.
+
+        The entries are posted and balanced and reconciling moves no amount: like the closing entry
+        itself (``_validate_session``), it runs without re-checking their balance and re-syncing their
+        dynamic lines (``check_move_validity``, ``skip_invoice_sync``), which would otherwise cost a
+        pass over every spend's entry of the session."""
         if not account or not account.reconcile:
             return
         ledger = (
             self.env["customer.credit.line"].sudo().search([("pos_order_id", "in", orders.ids), ("kind", "in", kinds)])
         )
         moves = self.move_id.exists() | ledger.move_id | (invoices or self.env["account.move"])
-        lines = moves.line_ids.filtered(lambda line: line.account_id == account and not line.reconciled)
+        lines = self.env["account.move.line"].search(
+            [("move_id", "in", moves.ids), ("account_id", "=", account.id), ("reconciled", "=", False)], order="id"
+        )
         if lines.filtered("debit") and lines.filtered("credit"):
-            lines.reconcile()
+            lines.with_context(check_move_validity=False, skip_invoice_sync=True).reconcile()
