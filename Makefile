@@ -31,7 +31,7 @@ export PGPORT := $(DB_PORT)
 export PGUSER := $(DB_USER)
 export PGPASSWORD := $(DB_PASSWORD)
 
-.PHONY: help odoo system venv postgres config base template test demo bench bench-pos bench-close bench-deps bench-src lint clean devtest devpytest
+.PHONY: help odoo system venv postgres config base template test demo bench bench-pos bench-ewallet bench-close bench-deps bench-src lint clean devtest devpytest
 
 help:
 	@echo "make demo   - set up and serve a demo database on http://127.0.0.1:$(HTTP_PORT) (admin/admin)"
@@ -209,6 +209,12 @@ bench: bench-src
 bench-pos: bench-src
 	@rm -f $(BENCH_RESULTS)
 	$(call bench_run,bench_pos_sync.py,$(BENCH_DB)_pos,$(BENCH_POS_N))
+	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
+	@$(PY) bench/summary.py $(BENCH_RESULTS)
+
+bench-ewallet: bench-src
+	@rm -f $(BENCH_RESULTS)
+	$(call bench_run,bench_pos_ewallet.py,$(BENCH_DB)_loyalty,$(BENCH_POS_N),pos_loyalty)
 	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
 	@$(PY) bench/summary.py $(BENCH_RESULTS)
 

@@ -4,8 +4,9 @@
 
 One POS session is opened and N orders (default 1,000) are synced through `pos.order.sync_from_ui`,
 one order per call as the till sends them, half of them paid in cash and half by customer credit,
-in alternating blocks so that the slow growth of the session weighs on both alike. Each call
-starts on an empty cache, as an RPC does. Everything runs in one transaction that is rolled back.
+alternating order by order (cash then credit, then credit then cash, ...), so that the slow growth of
+the session and any drift of the machine's speed weigh on both alike. Each call starts on an empty
+cache, as an RPC does. Everything runs in one transaction that is rolled back.
 Prints time, SQL queries and round-trips per order and the ratios credit / cash.
 
 Targets (issue 14): credit <= 1.15x cash in time, one round-trip per credit order (the credit is
@@ -32,7 +33,6 @@ from benchlib import (
 
 N = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 WARM_UP = 20
-BLOCKS = 4
 TIME_TARGET = 1.15
 PROFILED = 10
 QUERY_TARGET = 148
@@ -50,16 +50,17 @@ def main(conf, dbname):
             index += count
             return [shop.order(method, index - count + i) for i in range(count)]
 
-        # warm-up (caches, first-time code paths), then the orders in alternating blocks
+        # warm-up (caches, first-time code paths), then the orders, cash and credit in turn
         measure(env, orders(shop.cash_method, WARM_UP), sync)
         measure(env, orders(shop.credit_method, WARM_UP), sync)
-        per_block = max(N // (2 * BLOCKS), 1)
+        count = max(N // 2, 1)
         results = {"cash": [], "credit": []}
-        for _block in range(BLOCKS):
-            for name, method in (("cash", shop.cash_method), ("credit", shop.credit_method)):
-                results[name].append(measure(env, orders(method, per_block), sync))
-        cash = [sum(r[i] for r in results["cash"]) / BLOCKS for i in range(3)]
-        credit = [sum(r[i] for r in results["credit"]) / BLOCKS for i in range(3)]
+        pair = (("cash", shop.cash_method), ("credit", shop.credit_method))
+        for turn in range(count):
+            for name, method in pair if turn % 2 == 0 else pair[::-1]:
+                results[name].append(measure(env, orders(method, 1), sync))
+        cash = [sum(r[i] for r in results["cash"]) / count for i in range(3)]
+        credit = [sum(r[i] for r in results["credit"]) / count for i in range(3)]
         # what the credit adds, by kind of query (a few more orders, outside the timings)
         kinds = {}
         for name, method in (("cash", shop.cash_method), ("credit", shop.credit_method)):
@@ -71,7 +72,6 @@ def main(conf, dbname):
         )
         cr.rollback()
 
-    count = per_block * BLOCKS
     print(f"POS sync on {machine()}: {count} cash + {count} credit orders, one sync_from_ui call per order")
     print(f"  ({spends} credit spends recorded, warm-up included)")
     print(f"  cash:   {fmt_ms(cash[0]):>10}/order  {cash[1]:6.1f} queries/order  {cash[2]:.0f} round-trip(s)")
