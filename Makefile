@@ -206,23 +206,22 @@ bench: bench-src
 	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
 	@$(PY) bench/summary.py $(BENCH_RESULTS)
 
-bench-pos: bench-src
+# $(call bench_only,<script>,<db>,<args>[,<module>]): one script, as `make bench` runs it, and its summary
+define bench_only
 	@rm -f $(BENCH_RESULTS)
-	$(call bench_run,bench_pos_sync.py,$(BENCH_DB)_pos,$(BENCH_POS_N))
+	$(call bench_run,$(1),$(2),$(3),$(4))
 	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
 	@$(PY) bench/summary.py $(BENCH_RESULTS)
+endef
+
+bench-pos: bench-src
+	$(call bench_only,bench_pos_sync.py,$(BENCH_DB)_pos,$(BENCH_POS_N))
 
 bench-ewallet: bench-src
-	@rm -f $(BENCH_RESULTS)
-	$(call bench_run,bench_pos_ewallet.py,$(BENCH_DB)_loyalty,$(BENCH_POS_N),pos_loyalty)
-	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
-	@$(PY) bench/summary.py $(BENCH_RESULTS)
+	$(call bench_only,bench_pos_ewallet.py,$(BENCH_DB)_loyalty,$(BENCH_POS_N),pos_loyalty)
 
 bench-close: bench-src
-	@rm -f $(BENCH_RESULTS)
-	$(call bench_run,bench_session_close.py,$(BENCH_DB)_close,$(BENCH_POS_N))
-	@if [ "$(BENCH_ORIGIN)" != "$(TPL_DB)" ]; then $(VENV)/bin/click-odoo-dropdb -c $(CONF) $(BENCH_ORIGIN); fi
-	@$(PY) bench/summary.py $(BENCH_RESULTS)
+	$(call bench_only,bench_session_close.py,$(BENCH_DB)_close,$(BENCH_POS_N))
 
 lint: venv config
 	@$(PY) -m pip install -q ruff pylint-odoo
