@@ -26,6 +26,7 @@
         "views/account_journal_views.xml",
         "views/account_move_views.xml",
         "views/pos_payment_method_views.xml",
+        "views/pos_session_views.xml",
         "data/customer_credit_withdrawal_data.xml",
         "views/customer_credit_withdrawal_views.xml",
         "views/res_config_settings_views.xml",

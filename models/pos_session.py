@@ -1,9 +1,29 @@
-from odoo import models
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+
+_logger = logging.getLogger(__name__)
+
+# A close reconciles up to this many open clearing items itself (about 2 ms each); a bigger session
+# leaves them to a job it triggers, so that the cashier's wait does not grow with its credit payments.
+# System parameter: customer_credit.pos_close_reconcile_limit.
+CLOSE_RECONCILE_LIMIT = 200
 
 
 class PosSession(models.Model):
     _inherit = "pos.session"
+
+    customer_credit_reconcile_pending = fields.Boolean(
+        string="Credit Clearing to Reconcile",
+        copy=False,
+        readonly=True,
+        help="The session closed with more open items on the POS credit clearing accounts than a close "
+        "reconciles itself: a scheduled action reconciles them in the background, seconds later.",
+    )
 
     # ------------------------------------------------------------------
     # Paying credit out in cash (RPCs of the till)
@@ -111,33 +131,102 @@ class PosSession(models.Model):
         - POS Credit Top-up Clearing: the closing entry credits it with the (uninvoiced) top-up lines,
           as their income account, and an invoiced top-up's invoice does; the top-ups posted at sync
           debited it (a refunded top-up, withdrawn, the other way round): no top-up is revenue.
+
+        Reconciling costs about 2 ms an item (Odoo's ``reconcile``: a partial each, residuals
+        recomputed). Up to ``customer_credit.pos_close_reconcile_limit`` items (default
+        ``CLOSE_RECONCILE_LIMIT``), the close does it; a bigger session is flagged and left to the
+        scheduled action it triggers (``_cron_customer_credit_reconcile``), as Odoo sends a batch of
+        invoices in the background: no balance waits for it, the spends posted at sync.
         """
         data = super()._reconcile_account_move_lines(data)
-        company = self.company_id.sudo()
-        orders = self._get_closed_orders()
-        invoices = orders.account_move.filtered(lambda move: move.state == "posted")
-        self._customer_credit_reconcile(
-            company.credit_topup_clearing_account_id, orders, ("topup", "withdraw"), invoices
-        )
-        self._customer_credit_reconcile(company.credit_clearing_account_id, orders, ("spend", "refund", "topup"))
+        items = self._customer_credit_clearing_items()
+        if sum(len(lines) for lines in items) <= self._customer_credit_close_reconcile_limit():
+            self._customer_credit_reconcile(items)
+        else:
+            self.sudo().customer_credit_reconcile_pending = True
+            self.env.ref("customer_credit.ir_cron_customer_credit_pos_reconcile").sudo()._trigger()
         return data
 
-    def _customer_credit_reconcile(self, account, orders, kinds, invoices=None):
-        """Reconcile the open items of ``account`` in the closing entry, the entries of the ``kinds`` of
-        credit movements of ``orders`` and ``invoices``.
+    def _customer_credit_close_reconcile_limit(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("customer_credit.pos_close_reconcile_limit")
+        try:
+            return int(value) if value not in (None, False, "") else CLOSE_RECONCILE_LIMIT
+        except ValueError:
+            _logger.warning("customer_credit.pos_close_reconcile_limit is not a number: %r", value)
+            return CLOSE_RECONCILE_LIMIT
+
+    def _customer_credit_clearing_items(self):
+        """The open items of the clearing accounts that the session's close settles, per account: in
+        the closing entry, the entries of the session's credit movements and, on the top-up clearing,
+        the invoices of the orders invoiced at the till. An order invoiced after the close is settled on
+        its own, with the reversal of its part of the closing entry
+        (``pos.order._customer_credit_settle_invoice_after_close``)."""
+        self.ensure_one()
+        company = self.company_id.sudo()
+        orders = self._get_closed_orders()
+        invoiced_after = (
+            self.env["account.move"].sudo().search([("reversed_pos_order_id", "in", orders.ids)]).reversed_pos_order_id
+        )
+        invoices = (orders - invoiced_after).account_move.filtered(lambda move: move.state == "posted")
+        ledger = self.env["customer.credit.line"].sudo().search([("pos_order_id", "in", orders.ids)])
+        return [
+            self._customer_credit_open_items(
+                company.credit_topup_clearing_account_id,
+                ledger.filtered(lambda line: line.kind in ("topup", "withdraw")).move_id | invoices,
+            ),
+            self._customer_credit_open_items(
+                company.credit_clearing_account_id,
+                ledger.filtered(lambda line: line.kind in ("spend", "refund", "topup")).move_id,
+            ),
+        ]
+
+    def _customer_credit_open_items(self, account, moves):
+        """The unreconciled lines of ``account`` in the closing entry and ``moves``."""
+        if not account or not account.reconcile:
+            return self.env["account.move.line"]
+        moves = self.move_id.exists() | moves
+        domain = [("move_id", "in", moves.ids), ("account_id", "=", account.id), ("reconciled", "=", False)]
+        return self.env["account.move.line"].sudo().search(domain, order="id")
+
+    def _customer_credit_reconcile(self, items):
+        """Reconcile each set of ``items`` (open lines of one account) that has debits and credits.
 
         The entries are posted and balanced and reconciling moves no amount: like the closing entry
         itself (``_validate_session``), it runs without re-checking their balance and re-syncing their
         dynamic lines (``check_move_validity``, ``skip_invoice_sync``), which would otherwise cost a
         pass over every spend's entry of the session."""
-        if not account or not account.reconcile:
-            return
-        ledger = (
-            self.env["customer.credit.line"].sudo().search([("pos_order_id", "in", orders.ids), ("kind", "in", kinds)])
-        )
-        moves = self.move_id.exists() | ledger.move_id | (invoices or self.env["account.move"])
-        lines = self.env["account.move.line"].search(
-            [("move_id", "in", moves.ids), ("account_id", "=", account.id), ("reconciled", "=", False)], order="id"
-        )
-        if lines.filtered("debit") and lines.filtered("credit"):
-            lines.with_context(check_move_validity=False, skip_invoice_sync=True).reconcile()
+        for lines in items:
+            if lines.filtered("debit") and lines.filtered("credit"):
+                lines.with_context(check_move_validity=False, skip_invoice_sync=True).reconcile()
+
+    @api.model
+    def _cron_customer_credit_reconcile(self, batch_size=10):
+        """Reconcile the clearing items of up to ``batch_size`` closed sessions whose close left them
+        to this job (safe to run again: only open items are taken, and the flag is then cleared).
+
+        Each session is reconciled in a savepoint: one that fails is logged, stays flagged for the next
+        run and does not hold back the others; the cron is told how many flagged sessions could still
+        be reconciled, so Odoo runs it again at once until none is left (``ir.cron._run_job``)."""
+        Session = self.sudo()
+        domain = [("customer_credit_reconcile_pending", "=", True), ("state", "=", "closed")]
+        done = failed = Session
+        while len(done) < batch_size:
+            sessions = Session.search([*domain, ("id", "not in", failed.ids)], limit=batch_size - len(done), order="id")
+            if not sessions:
+                break
+            for session in sessions:
+                try:
+                    with self.env.cr.savepoint():
+                        session.with_company(session.company_id)._customer_credit_reconcile(
+                            session._customer_credit_clearing_items()
+                        )
+                        session.customer_credit_reconcile_pending = False
+                    done |= session
+                except Exception as error:  # one session must not hold back the others
+                    if isinstance(error, psycopg2.Error) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                        raise  # a concurrent change of its entries: the job is retried on fresh data
+                    _logger.warning("The credit clearing of %s could not be reconciled: %s", session.name, error)
+                    failed |= session
+        remaining = Session.search_count([*domain, ("id", "not in", failed.ids)])
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
+        return done

@@ -1,6 +1,8 @@
 """Customer credit at the Point of Sale, through Odoo's own sync (``sync_from_ui``) and session close."""
 
-from odoo.exceptions import ValidationError
+from unittest.mock import patch
+
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -76,9 +78,81 @@ class TestPosCustomerCredit(CustomerCreditPosCase):
         session = self.close_session()
         closing = session.move_id.line_ids.filtered(lambda line: line.account_id == self.clearing_account)
         self.assertEqual((closing.debit, closing.credit, closing.partner_id.id), (30.0, 0.0, False))
+        self.assertFalse(session.customer_credit_reconcile_pending, "a small session is reconciled by its close")
         self.assert_clearing_settled()
         self.assertEqual(self.balance(self.customer), 70.0)
         self.assertEqual(len(self.ledger(self.customer, kind="spend")), 1, "the close posts nothing on credit")
+        self.assert_invariant()
+
+    def test_big_session_reconciled_in_background(self):
+        """Over the close's limit of clearing items, the close leaves their reconciliation to the
+        scheduled action it triggers; the books already agree with the ledger, and the job settles
+        POS Credit Clearing once, an order invoiced in between on its own."""
+        self.env["ir.config_parameter"].sudo().set_param("customer_credit.pos_close_reconcile_limit", "2")
+        cron = self.env.ref("customer_credit.ir_cron_customer_credit_pos_reconcile")
+        orders = self.sync(
+            *(
+                {
+                    "pos_order_lines_ui_args": [(self.product_a, 1)],
+                    "customer": self.customer,
+                    "payments": [(self.credit_pm, 30.0)],
+                }
+                for _i in range(2)
+            ),
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1), (self.product_b, 1)],
+                "customer": self.customer,
+                "payments": [(self.cash_pm1, 20.0), (self.credit_pm, 30.0)],
+            },
+        )
+        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
+        session = self.close_session()
+        # 3 spends + the closing entry's debit: over the limit of 2
+        self.assertTrue(session.customer_credit_reconcile_pending)
+        self.assertTrue(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)]) - triggers)
+        open_lines = self.clearing_lines().filtered(lambda line: not line.reconciled)
+        self.assertEqual(sorted(open_lines.mapped("balance")), [-30.0, -30.0, -30.0, 90.0])
+        self.assertEqual(self.balance(self.customer), 10.0)
+        self.assert_invariant()
+
+        # invoiced before the job runs: settled with the reversal of its part of the closing entry
+        late = next(order for order in orders.values() if len(order.payment_ids) == 2)
+        late.action_pos_order_invoice()
+        self.assertTrue(late.account_move.currency_id.is_zero(late.account_move.amount_residual))
+
+        self.assertEqual(self.env["pos.session"]._cron_customer_credit_reconcile(), session)
+        self.assertFalse(session.customer_credit_reconcile_pending)
+        self.assert_clearing_settled()
+        self.assertEqual(self.balance(self.customer), 10.0)
+        self.assertEqual(len(self.ledger(self.customer, kind="spend")), 3, "reconciling posts nothing on credit")
+        self.assert_invariant()
+        self.assertFalse(self.env["pos.session"]._cron_customer_credit_reconcile(), "nothing left to do")
+
+    def test_background_reconcile_failure_keeps_the_session_flagged(self):
+        """A session whose clearing cannot be reconciled is logged and stays flagged; the job's next
+        run reconciles it."""
+        self.env["ir.config_parameter"].sudo().set_param("customer_credit.pos_close_reconcile_limit", "0")
+        self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1)],
+                "customer": self.customer,
+                "payments": [(self.credit_pm, 30.0)],
+            }
+        )
+        session = self.close_session()
+        self.assertTrue(session.customer_credit_reconcile_pending)
+        Session = type(self.env["pos.session"])
+        with (
+            patch.object(Session, "_customer_credit_reconcile", side_effect=UserError("boom"), autospec=True),
+            self.assertLogs("odoo.addons.customer_credit.models.pos_session", "WARNING") as logs,
+        ):
+            self.assertFalse(self.env["pos.session"]._cron_customer_credit_reconcile())
+        self.assertIn("could not be reconciled: boom", logs.output[0])
+        self.assertTrue(session.customer_credit_reconcile_pending)
+        self.assertTrue(self.clearing_lines().filtered(lambda line: not line.reconciled))
+        self.assertEqual(self.env["pos.session"]._cron_customer_credit_reconcile(), session)
+        self.assertFalse(session.customer_credit_reconcile_pending)
+        self.assert_clearing_settled()
         self.assert_invariant()
 
     def test_credit_and_cash_product_lot(self):

@@ -147,6 +147,36 @@ class TestPosCustomerCreditCashDesk(CustomerCreditPosCase):
         self.assert_clearing_settled()
         self.assert_invariant()
 
+    def test_topup_clearing_reconciled_in_background(self):
+        """Over the close's limit, the scheduled action settles both clearing accounts, an invoiced
+        top-up's invoice included."""
+        self.env["ir.config_parameter"].sudo().set_param("customer_credit.pos_close_reconcile_limit", "1")
+        self.sync_topup(25.0, self.customer, is_invoiced=True)
+        self.topup_product.lst_price = 40.0
+        self.sync(
+            {
+                "pos_order_lines_ui_args": [(self.topup_product, 1), (self.product_a, 1)],
+                "customer": self.customer,
+                "payments": [(self.cash_pm1, 70.0)],
+            },
+            {
+                "pos_order_lines_ui_args": [(self.product_a, 1)],
+                "customer": self.customer,
+                "payments": [(self.credit_pm, 30.0)],
+            },
+        )
+        session = self.close_session()
+        self.assertTrue(session.customer_credit_reconcile_pending)
+        closing = session.move_id.line_ids.filtered(lambda line: line.account_id == self.topup_account)
+        self.assertEqual((closing.balance, closing.reconciled), (-40.0, False))
+        self.assert_invariant()
+        self.assertEqual(self.env["pos.session"]._cron_customer_credit_reconcile(), session)
+        self.assertFalse(session.customer_credit_reconcile_pending)
+        self.assert_topup_clearing_settled()
+        self.assert_clearing_settled()
+        self.assertEqual(self.balance(self.customer), 35.0)
+        self.assert_invariant()
+
     def test_settle_dues(self):
         """A customer in overdraft pays the amount due with a top-up: the balance is back to zero and
         no lot is made (the top-up settles the overdraft first)."""
