@@ -40,6 +40,15 @@ class AccountMoveLine(models.Model):
             raise credit_account_error(self.env)
         return lines
 
+    def _customer_credit_reconcile_open(self, accounts=None):
+        """Reconcile the open items of ``self``, account by account (only ``accounts``, if given), where
+        they have both debits and credits: how every credit movement is matched with what it settles
+        (an invoice, a closing entry)."""
+        for account in self.account_id if accounts is None else accounts:
+            lines = self.filtered(lambda line, account=account: line.account_id == account and not line.reconciled)
+            if lines.filtered("debit") and lines.filtered("credit"):
+                lines.reconcile()
+
     def write(self, vals):
         self._check_customer_credit_write(vals)
         return super().write(vals)

@@ -1537,11 +1537,8 @@ class CustomerCreditService(models.AbstractModel):
         }
 
     def _reconcile_with(self, move, invoice):
-        receivable = invoice.line_ids.filtered(
-            lambda line: line.account_type == "asset_receivable" and not line.reconciled
-        )
-        lines = move.line_ids.filtered(lambda line: line.account_id == receivable.account_id)
-        (lines | receivable).reconcile()
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        (move.line_ids | receivable)._customer_credit_reconcile_open(receivable.account_id)
 
     def _notify(self, lines):
         """Mail the customer once per movement (if the company wants it)."""

@@ -205,12 +205,6 @@ class PaymentTransaction(models.Model):
             .search([("transaction_id", "in", invoices.transaction_ids.ids), ("kind", "=", "spend")])
         )
         for invoice in invoices:
-            receivable = invoice.line_ids.filtered(
-                lambda line: line.account_type == "asset_receivable" and not line.reconciled
-            )
+            receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
             spent = spends.filtered(lambda line, invoice=invoice: line.transaction_id in invoice.transaction_ids)
-            credit_lines = spent.move_id.line_ids.filtered(
-                lambda line, receivable=receivable: line.account_id in receivable.account_id and not line.reconciled
-            )
-            if receivable and credit_lines:
-                (receivable | credit_lines).reconcile()
+            (receivable | spent.move_id.line_ids)._customer_credit_reconcile_open(receivable.account_id)

@@ -288,12 +288,8 @@ class PosOrder(models.Model):
             )
         )
         move._post(soft=False)
-        (move.line_ids.filtered(lambda line: line.account_id == receivable.account_id) | receivable).filtered(
-            lambda line: not line.reconciled
-        ).reconcile()
-        (move.line_ids | clearing_lines).filtered(
-            lambda line: line.account_id == clearing and not line.reconciled
-        ).reconcile()
+        (move.line_ids | receivable)._customer_credit_reconcile_open(receivable.account_id)
+        (move.line_ids | clearing_lines)._customer_credit_reconcile_open(clearing)
 
     # ------------------------------------------------------------------
     # Invoices without the credit part (pos.config credit_invoice_mode)
@@ -384,11 +380,7 @@ class PosOrder(models.Model):
         if not credit_lines:
             return
         ledger = self.env["customer.credit.line"].sudo().search([("pos_order_id", "=", self.id)])
-        lines = credit_lines | ledger.move_id.line_ids.filtered(
-            lambda line: line.account_id == credit_lines.account_id and not line.reconciled
-        )
-        if lines.filtered("debit") and lines.filtered("credit"):
-            lines.reconcile()
+        (credit_lines | ledger.move_id.line_ids)._customer_credit_reconcile_open(credit_lines.account_id)
 
     # ------------------------------------------------------------------
     # Credit top-up at the till (cash desk)

@@ -196,8 +196,7 @@ class PosSession(models.Model):
         dynamic lines (``check_move_validity``, ``skip_invoice_sync``), which would otherwise cost a
         pass over every spend's entry of the session."""
         for lines in items:
-            if lines.filtered("debit") and lines.filtered("credit"):
-                lines.with_context(check_move_validity=False, skip_invoice_sync=True).reconcile()
+            lines.with_context(check_move_validity=False, skip_invoice_sync=True)._customer_credit_reconcile_open()
 
     @api.model
     def _cron_customer_credit_reconcile(self, batch_size=10):
