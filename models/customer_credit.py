@@ -1,11 +1,9 @@
 import logging
 
-import psycopg2
-
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
-from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
+from .cron_batch import run_cron_batch
 from .customer_credit_service import is_service_env
 
 _logger = logging.getLogger(__name__)
@@ -168,27 +166,17 @@ class CustomerCredit(models.Model):
         domain = [*due, ("company_id.credit_breakage_account_id", "!=", False)]
         service = self.env["customer.credit.service"].sudo()
         reason = self.env._("Expiry date reached")
-        done = failed = Lot
-        while len(done) < batch_size:
-            lots = Lot.search(
-                [*domain, ("id", "not in", failed.ids)], limit=batch_size - len(done), order="expiry_date, id"
-            )
-            if not lots:
-                break
+        return run_cron_batch(
+            Lot,
+            domain,
+            lambda lot: service._expire(lot, reason=reason),
+            "Credit %s could not expire: %s",
+            batch_size,
+            _logger,
+            order="expiry_date, id",
             # lock customers in id order, as transfers do, so the batch cannot deadlock with them
-            for lot in lots.sorted(lambda lot: (lot.partner_id.id, lot.id)):
-                try:
-                    with self.env.cr.savepoint():
-                        service._expire(lot, reason=reason)
-                    done |= lot
-                except Exception as error:  # one lot must not hold back the others
-                    if isinstance(error, psycopg2.Error) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                        raise  # a concurrent movement of the customer: the job is retried on fresh data
-                    _logger.warning("Credit %s could not expire: %s", lot.name, error)
-                    failed |= lot
-        remaining = Lot.search_count([*domain, ("id", "not in", failed.ids)])
-        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
-        return done
+            sort_key=lambda lot: (lot.partner_id.id, lot.id),
+        )
 
     @api.model
     def _notify_missing_breakage_account(self, due):

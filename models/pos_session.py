@@ -1,10 +1,9 @@
 import logging
 
-import psycopg2
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+
+from .cron_batch import run_cron_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -206,26 +205,18 @@ class PosSession(models.Model):
         Each session is reconciled in a savepoint: one that fails is logged, stays flagged for the next
         run and does not hold back the others; the cron is told how many flagged sessions could still
         be reconciled, so Odoo runs it again at once until none is left (``ir.cron._run_job``)."""
-        Session = self.sudo()
-        domain = [("customer_credit_reconcile_pending", "=", True), ("state", "=", "closed")]
-        done = failed = Session
-        while len(done) < batch_size:
-            sessions = Session.search([*domain, ("id", "not in", failed.ids)], limit=batch_size - len(done), order="id")
-            if not sessions:
-                break
-            for session in sessions:
-                try:
-                    with self.env.cr.savepoint():
-                        session.with_company(session.company_id)._customer_credit_reconcile(
-                            session._customer_credit_clearing_items()
-                        )
-                        session.customer_credit_reconcile_pending = False
-                    done |= session
-                except Exception as error:  # one session must not hold back the others
-                    if isinstance(error, psycopg2.Error) and error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                        raise  # a concurrent change of its entries: the job is retried on fresh data
-                    _logger.warning("The credit clearing of %s could not be reconciled: %s", session.name, error)
-                    failed |= session
-        remaining = Session.search_count([*domain, ("id", "not in", failed.ids)])
-        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
-        return done
+
+        def reconcile(session):
+            session.with_company(session.company_id)._customer_credit_reconcile(
+                session._customer_credit_clearing_items()
+            )
+            session.customer_credit_reconcile_pending = False
+
+        return run_cron_batch(
+            self.sudo(),
+            [("customer_credit_reconcile_pending", "=", True), ("state", "=", "closed")],
+            reconcile,
+            "The credit clearing of %s could not be reconciled: %s",
+            batch_size,
+            _logger,
+        )
