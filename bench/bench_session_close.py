@@ -161,7 +161,7 @@ def main(conf, dbname):
         f"{(credit + background) / cash:.2f}x ({background:.2f} s in the background)",
     )
     record(
-        f"Session close ({N} orders): credit/cash time",
+        f"Session close ({N} orders; clearing reconciled in the background): credit/cash time",
         f"{ratio:.2f}",
         f"<= {TARGET}x",
         ratio <= TARGET and open_clearing == 0 and spends == N,

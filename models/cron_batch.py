@@ -10,8 +10,9 @@ def run_cron_batch(model, domain, process, failure, batch_size, logger, order="i
     in a savepoint (safe to run again: ``process`` must take a record out of ``domain``).
 
     A record that fails is logged on ``logger`` (``failure % (record.name, error)``) and skipped, and the batch is
-    filled with the next ones, so failing records never hold back the others; a concurrency error is
-    raised instead, so that the job is retried on fresh data. The cron is told how many records
+    filled with the next ones, so failing records never hold back the others (they are taken again by
+    the job's next call, not by this one); a concurrency error is raised instead, which rolls the call
+    back: the job's next call takes its records on fresh data. The cron is told how many records
     could still be processed, so Odoo runs it again at once until none is left
     (``ir.cron._run_job``). ``sort_key``: the order in which each batch read is processed (locks
     taken in a fixed order). Returns the records processed."""

@@ -139,11 +139,14 @@ class PosSession(models.Model):
         """
         data = super()._reconcile_account_move_lines(data)
         items = self._customer_credit_clearing_items()
-        if sum(len(lines) for lines in items) <= self._customer_credit_close_reconcile_limit():
+        cron = self.env.ref("customer_credit.ir_cron_customer_credit_pos_reconcile", raise_if_not_found=False)
+        cron = cron.sudo() if cron else cron
+        # without its scheduled action (deleted or switched off), the close does it all
+        if not (cron and cron.active) or sum(map(len, items)) <= self._customer_credit_close_reconcile_limit():
             self._customer_credit_reconcile(items)
         else:
             self.sudo().customer_credit_reconcile_pending = True
-            self.env.ref("customer_credit.ir_cron_customer_credit_pos_reconcile").sudo()._trigger()
+            cron._trigger()
         return data
 
     def _customer_credit_close_reconcile_limit(self):
@@ -184,7 +187,12 @@ class PosSession(models.Model):
         if not account or not account.reconcile:
             return self.env["account.move.line"]
         moves = self.move_id.exists() | moves
-        domain = [("move_id", "in", moves.ids), ("account_id", "=", account.id), ("reconciled", "=", False)]
+        domain = [
+            ("move_id", "in", moves.ids),
+            ("account_id", "=", account.id),
+            ("reconciled", "=", False),
+            ("parent_state", "=", "posted"),
+        ]
         return self.env["account.move.line"].sudo().search(domain, order="id")
 
     def _customer_credit_reconcile(self, items):
@@ -207,9 +215,8 @@ class PosSession(models.Model):
         be reconciled, so Odoo runs it again at once until none is left (``ir.cron._run_job``)."""
 
         def reconcile(session):
-            session.with_company(session.company_id)._customer_credit_reconcile(
-                session._customer_credit_clearing_items()
-            )
+            session = session.with_company(session.company_id)
+            session._customer_credit_reconcile(session._customer_credit_clearing_items())
             session.customer_credit_reconcile_pending = False
 
         return run_cron_batch(
