@@ -128,11 +128,9 @@ class TestPosCustomerCredit(CustomerCreditPosCase):
         self.assert_invariant()
         self.assertFalse(self.env["pos.session"]._cron_customer_credit_reconcile(), "nothing left to do")
 
-    def test_close_reconciles_itself_without_its_scheduled_action(self):
-        """With the scheduled action switched off, nothing would reconcile a flagged session: the close
-        reconciles its items itself, whatever their number."""
-        self.env["ir.config_parameter"].sudo().set_param("customer_credit.pos_close_reconcile_limit", "0")
-        self.env.ref("customer_credit.ir_cron_customer_credit_pos_reconcile").active = False
+    def close_one_credit_order(self, limit):
+        """Sync one order paid 30.00 by credit and close the session, the close's limit at ``limit``."""
+        self.env["ir.config_parameter"].sudo().set_param("customer_credit.pos_close_reconcile_limit", str(limit))
         self.sync(
             {
                 "pos_order_lines_ui_args": [(self.product_a, 1)],
@@ -140,7 +138,13 @@ class TestPosCustomerCredit(CustomerCreditPosCase):
                 "payments": [(self.credit_pm, 30.0)],
             }
         )
-        session = self.close_session()
+        return self.close_session()
+
+    def test_close_reconciles_itself_without_its_scheduled_action(self):
+        """With the scheduled action switched off, nothing would reconcile a flagged session: the close
+        reconciles its items itself, whatever their number."""
+        self.env.ref("customer_credit.ir_cron_customer_credit_pos_reconcile").active = False
+        session = self.close_one_credit_order(limit=0)
         self.assertFalse(session.customer_credit_reconcile_pending)
         self.assert_clearing_settled()
         self.assert_invariant()
@@ -148,15 +152,7 @@ class TestPosCustomerCredit(CustomerCreditPosCase):
     def test_background_reconcile_failure_keeps_the_session_flagged(self):
         """A session whose clearing cannot be reconciled is logged and stays flagged; the job's next
         run reconciles it."""
-        self.env["ir.config_parameter"].sudo().set_param("customer_credit.pos_close_reconcile_limit", "0")
-        self.sync(
-            {
-                "pos_order_lines_ui_args": [(self.product_a, 1)],
-                "customer": self.customer,
-                "payments": [(self.credit_pm, 30.0)],
-            }
-        )
-        session = self.close_session()
+        session = self.close_one_credit_order(limit=0)
         self.assertTrue(session.customer_credit_reconcile_pending)
         Session = type(self.env["pos.session"])
         with (
